@@ -1,0 +1,76 @@
+package iamx
+
+import (
+	"fmt"
+	"strings"
+)
+
+// InputError is a value that breaks one of the API's documented
+// constraints. It is reported before any request is sent.
+type InputError struct {
+	Field string // the flag or JSON field, e.g. "--access-key-id"
+	Value string
+	Rule  string
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Rule)
+}
+
+// Is makes errors.Is(err, ErrInvalidInput) true for every InputError.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// The API's constraints (IAM API reference, UpdateAccessKey).
+const (
+	accessKeyIDMin = 16
+	accessKeyIDMax = 128
+	userNameMin    = 1
+	userNameMax    = 128
+)
+
+// ValidateAccessKeyID checks an access key ID against IAM's constraints:
+// 16 to 128 characters matching [\w]+.
+func ValidateAccessKeyID(field, id string) error {
+	if len(id) < accessKeyIDMin || len(id) > accessKeyIDMax {
+		return &InputError{field, id, fmt.Sprintf("an access key ID is %d to %d characters long, this one has %d", accessKeyIDMin, accessKeyIDMax, len(id))}
+	}
+	for i := 0; i < len(id); i++ {
+		if !isWord(id[i]) {
+			return &InputError{field, id, fmt.Sprintf("an access key ID holds only letters, digits and _, not %q", rune(id[i]))}
+		}
+	}
+	return nil
+}
+
+// ValidateUserName checks a user name against IAM's constraints: 1 to 128
+// characters matching [\w+=,.@-]+.
+func ValidateUserName(field, name string) error {
+	if len(name) < userNameMin || len(name) > userNameMax {
+		return &InputError{field, name, fmt.Sprintf("a user name is %d to %d characters long, this one has %d", userNameMin, userNameMax, len(name))}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isWord(c) && !strings.ContainsRune("+=,.@-", rune(c)) {
+			return &InputError{field, name, fmt.Sprintf("a user name holds only letters, digits and _+=,.@-, not %q", rune(c))}
+		}
+	}
+	return nil
+}
+
+// ParseStatus accepts Active or Inactive in any case, as keyrot's users type
+// them, and returns IAM's spelling.
+func ParseStatus(field, s string) (Status, error) {
+	switch {
+	case strings.EqualFold(s, string(StatusActive)):
+		return StatusActive, nil
+	case strings.EqualFold(s, string(StatusInactive)):
+		return StatusInactive, nil
+	}
+	return "", &InputError{field, s, "the status is Active or Inactive"}
+}
+
+// isWord matches the regular expression class \w: ASCII letters, digits
+// and underscore. IAM's patterns use it in its ASCII sense.
+func isWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
