@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/keyrot/keyrot/iamx"
+)
+
+// Factory carries what every command needs. Client is lazy so that --help,
+// completion scripts and usage errors never load the AWS configuration.
+type Factory struct {
+	IO     *IOStreams
+	Now    func() time.Time
+	Global *globalOptions
+	Client func(context.Context) (*iamx.Client, error)
+}
+
+// newFactory builds a Factory whose client is loaded once, from the global
+// flags as parsed when it is first asked for.
+func newFactory(ios *IOStreams) *Factory {
+	f := &Factory{IO: ios, Now: time.Now, Global: &globalOptions{}}
+	var (
+		once   sync.Once
+		client *iamx.Client
+		err    error
+	)
+	f.Client = func(ctx context.Context) (*iamx.Client, error) {
+		once.Do(func() { client, err = iamx.Load(ctx, f.Global.loadOptions(ios)) })
+		return client, err
+	}
+	return f
+}

@@ -1,0 +1,185 @@
+// Package cmd is keyrot's command line: one file per cobra command, the
+// global flags, output rendering, and the one place where errors become
+// exit codes. It holds no AWS logic: that lives in iamx and rotate.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/keyrot/keyrot/iamx"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// globalOptions are the flags every command accepts, named as in the AWS CLI.
+type globalOptions struct {
+	Profile        string
+	Region         string
+	EndpointURL    string
+	Output         string
+	Query          string
+	Color          string
+	Debug          bool
+	Quiet          bool
+	NoCLIPager     bool
+	ConnectTimeout int
+	ReadTimeout    int
+	CABundle       string
+	NoVerifySSL    bool
+}
+
+func (g *globalOptions) loadOptions(ios *IOStreams) iamx.LoadOptions {
+	o := iamx.LoadOptions{
+		Profile:        g.Profile,
+		Region:         g.Region,
+		EndpointURL:    g.EndpointURL,
+		ConnectTimeout: time.Duration(g.ConnectTimeout) * time.Second,
+		ReadTimeout:    time.Duration(g.ReadTimeout) * time.Second,
+		CABundle:       g.CABundle,
+		NoVerifySSL:    g.NoVerifySSL,
+	}
+	if g.Debug {
+		o.Debug = ios.ErrOut
+	}
+	return o
+}
+
+func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&g.Profile, "profile", "", "use this named profile from the shared config and credentials files")
+	fs.StringVar(&g.Region, "region", "", "region to sign requests for (IAM is global; default us-east-1)")
+	fs.StringVar(&g.EndpointURL, "endpoint-url", "", "send IAM and STS requests to this URL (an IAM-compatible endpoint or the local simulator)")
+	fs.StringVar(&g.Output, "output", "", "output format: table, json or text (default table on a terminal, text otherwise)")
+	fs.StringVar(&g.Query, "query", "", "JMESPath query applied to the JSON form of the output")
+	fs.StringVar(&g.Color, "color", "auto", "colour in tables: auto, on or off")
+	fs.BoolVar(&g.Debug, "debug", false, "log every HTTP request (operation, status, timing; never headers, bodies or secrets) to stderr")
+	fs.BoolVarP(&g.Quiet, "quiet", "q", false, "print no messages on stderr, only data and errors")
+	fs.BoolVar(&g.NoCLIPager, "no-cli-pager", false, "accepted for AWS CLI compatibility; keyrot never pages")
+	fs.IntVar(&g.ConnectTimeout, "cli-connect-timeout", 0, "seconds to wait for a connection (0: the SDK default)")
+	fs.IntVar(&g.ReadTimeout, "cli-read-timeout", 0, "seconds to wait for a response (0: the SDK default)")
+	fs.StringVar(&g.CABundle, "ca-bundle", "", "PEM file of CA certificates to trust for TLS")
+	fs.BoolVar(&g.NoVerifySSL, "no-verify-ssl", false, "do not verify TLS certificates (unsafe; for test endpoints only)")
+}
+
+// validate checks the global flags before any command runs.
+func (g *globalOptions) validate() error {
+	if g.Output != "" && g.Output != "table" && g.Output != "json" && g.Output != "text" {
+		return usageErrorf("invalid --output %q: use table, json or text", g.Output)
+	}
+	switch g.Color {
+	case "auto", "on", "off":
+	default:
+		return usageErrorf("invalid --color %q: use auto, on or off", g.Color)
+	}
+	if g.ConnectTimeout < 0 || g.ReadTimeout < 0 {
+		return usageErrorf("timeouts are seconds and cannot be negative")
+	}
+	if g.Query != "" {
+		if _, err := compileQuery(g.Query); err != nil {
+			return usageErrorf("invalid --query %q: %v", g.Query, err)
+		}
+	}
+	for _, v := range []struct{ flag, val string }{{"--profile", g.Profile}, {"--region", g.Region}} {
+		if len(v.val) > 256 {
+			return usageErrorf("invalid %s: longer than 256 characters", v.flag)
+		}
+	}
+	return nil
+}
+
+// Main runs keyrot with the process's arguments and returns its exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ios := System()
+	f := newFactory(ios)
+	root := newCmdRoot(f)
+	root.SetArgs(os.Args[1:])
+	err := root.ExecuteContext(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = errInterrupted
+	}
+	return reportError(ios.ErrOut, err)
+}
+
+func newCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keyrot <command> [flags]",
+		Short: "Manage, rotate and audit AWS IAM access keys",
+		Long: `keyrot manages AWS IAM access keys: it turns them on and off, rotates them
+without locking anyone out, and lists them across a user or a whole account.
+
+Configuration comes from the same places as the AWS CLI's: AWS_PROFILE,
+AWS_REGION, AWS_ENDPOINT_URL, the shared config and credentials files, and the
+global flags below.` + exitStatusHelp,
+		Example: `  keyrot list --user Bob
+  keyrot deactivate --user Bob
+  keyrot update --user Bob --access-key-id AKIAIOSFODNN7EXAMPLE --status Active`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for keyrot; run `keyrot --help` to see the commands", args[0])
+			}
+			return c.Help()
+		},
+		PersistentPreRunE: func(c *cobra.Command, args []string) error {
+			return f.Global.validate()
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v; run `%s --help` for usage", err, c.CommandPath())
+	})
+	f.Global.addFlags(root.PersistentFlags())
+	registerGlobalCompletions(root)
+
+	root.AddCommand(
+		newCmdList(f, nil),
+		newCmdDeactivate(f, nil),
+		newCmdActivate(f, nil),
+		newCmdUpdate(f, nil),
+		newCmdVersion(f),
+		newCmdCompletion(f),
+		newExitCodesTopic(),
+	)
+	for _, c := range root.Commands() {
+		registerKeyCompletions(f, c)
+	}
+	// --user-name is the AWS CLI's spelling of --user.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "user-name" {
+			name = "user"
+		}
+		return pflag.NormalizedName(name)
+	})
+	return root
+}
+
+// noArgs rejects positional arguments as a usage error (exit 2).
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments, got %q; run `%s --help` for usage", c.CommandPath(), args[0], c.CommandPath())
+	}
+	return nil
+}
+
+// errInterrupted is returned when SIGINT or SIGTERM ended the command.
+var errInterrupted = errors.New("interrupted")
+
+// message prints a human message on stderr unless --quiet.
+func (f *Factory) message(format string, a ...any) {
+	if f.Global.Quiet {
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, format+"\n", a...)
+}

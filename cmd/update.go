@@ -1,0 +1,206 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/keyrot/keyrot/iamx"
+	"github.com/spf13/cobra"
+)
+
+type updateOptions struct {
+	statusOptions
+	rawStatus string
+	InputJSON string
+	Skeleton  string
+}
+
+// updateInput is the --cli-input-json document, the same shape as the AWS
+// CLI's `aws iam update-access-key --generate-cli-skeleton`.
+type updateInput struct {
+	UserName    *string `json:"UserName,omitempty"`
+	AccessKeyID *string `json:"AccessKeyId,omitempty"`
+	Status      *string `json:"Status,omitempty"`
+}
+
+// maxInputJSON bounds --cli-input-json: the real document is a few dozen bytes.
+const maxInputJSON = 1 << 20
+
+func newCmdUpdate(f *Factory, runF func(context.Context, *updateOptions) error) *cobra.Command {
+	opts := &updateOptions{statusOptions: statusOptions{f: f}}
+	c := &cobra.Command{
+		Use:   "update --access-key-id ID --status Active|Inactive [--user NAME]",
+		Short: "Set an access key's status, as aws iam update-access-key does",
+		Long: `Set an access key's status: the plain UpdateAccessKey operation, with the
+same flags as aws iam update-access-key. The status is case-insensitive.
+
+--cli-input-json takes the parameters as JSON, inline or from file://PATH,
+with the keys UserName, AccessKeyId and Status; flags given on the command
+line override it. --generate-cli-skeleton prints the input document to fill
+in (or, with "output", a sample of the output) without sending a request.
+
+With --user, this is exactly one request to IAM.` + exitStatusHelp,
+		Example: `  keyrot update --user Bob --access-key-id AKIAIOSFODNN7EXAMPLE --status Inactive
+  keyrot update --cli-input-json file://update.json
+  keyrot update --generate-cli-skeleton > update.json`,
+		Args: func(c *cobra.Command, args []string) error {
+			// The AWS CLI accepts `--generate-cli-skeleton output` with a space.
+			if len(args) == 1 && c.Flags().Changed("generate-cli-skeleton") && (args[0] == "input" || args[0] == "output") {
+				opts.Skeleton = args[0]
+				return nil
+			}
+			return noArgs(c, args)
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := opts.resolve(c); err != nil {
+				return err
+			}
+			if opts.Skeleton != "" {
+				return opts.printSkeleton()
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runUpdate(c.Context(), opts)
+		},
+	}
+	addUserFlag(c, &opts.User, "user who owns the key")
+	addKeyFlag(c, &opts.KeyID, "the key to update (required)")
+	c.Flags().StringVar(&opts.rawStatus, "status", "", "Active or Inactive, any case (required)")
+	c.Flags().StringVar(&opts.InputJSON, "cli-input-json", "", "parameters as JSON, inline or file://PATH (flags override it)")
+	c.Flags().StringVar(&opts.Skeleton, "generate-cli-skeleton", "", "print an input skeleton (input) or a sample output (output) and exit")
+	c.Flags().Lookup("generate-cli-skeleton").NoOptDefVal = "input"
+	c.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change and change nothing")
+	c.Flags().BoolVar(&opts.Force, "force", false, "deactivate even the key signing this request, or a key in use")
+	c.Flags().Var(ageValue{&opts.UnusedFor}, "unused-for", "refuse to deactivate a key used within this long (e.g. 7d)")
+	return c
+}
+
+// resolve merges --cli-input-json under the flags and validates the result.
+func (o *updateOptions) resolve(c *cobra.Command) error {
+	if o.Skeleton != "" && o.Skeleton != "input" && o.Skeleton != "output" {
+		return usageErrorf("invalid --generate-cli-skeleton %q: use input or output", o.Skeleton)
+	}
+	if o.Skeleton == "input" {
+		return nil
+	}
+	if o.InputJSON != "" {
+		data, err := readInputJSON(o.InputJSON)
+		if err != nil {
+			return err
+		}
+		in, err := parseUpdateInput(data)
+		if err != nil {
+			return err
+		}
+		if in.UserName != nil && !c.Flags().Changed("user") {
+			o.User = *in.UserName
+		}
+		if in.AccessKeyID != nil && !c.Flags().Changed("access-key-id") {
+			o.KeyID = *in.AccessKeyID
+		}
+		if in.Status != nil && !c.Flags().Changed("status") {
+			o.rawStatus = *in.Status
+		}
+	}
+	if o.KeyID == "" {
+		return usageErrorf("update needs --access-key-id (or AccessKeyId in --cli-input-json)")
+	}
+	if o.rawStatus == "" {
+		return usageErrorf("update needs --status Active or Inactive (or Status in --cli-input-json)")
+	}
+	st, err := iamx.ParseStatus("--status", o.rawStatus)
+	if err != nil {
+		return err
+	}
+	o.Status = st
+	return validateTarget(o.User, o.KeyID)
+}
+
+// readInputJSON reads --cli-input-json: file://PATH or the JSON itself.
+func readInputJSON(v string) ([]byte, error) {
+	path, isFile := strings.CutPrefix(v, "file://")
+	if !isFile {
+		return []byte(v), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("--cli-input-json: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxInputJSON+1))
+	if err != nil {
+		return nil, usageErrorf("--cli-input-json: read %s: %v", path, err)
+	}
+	if len(data) > maxInputJSON {
+		return nil, usageErrorf("--cli-input-json: %s is larger than %d bytes", path, maxInputJSON)
+	}
+	return data, nil
+}
+
+// parseUpdateInput decodes the --cli-input-json document strictly: one
+// object, known keys only, string values.
+func parseUpdateInput(data []byte) (updateInput, error) {
+	var in updateInput
+	if len(data) > maxInputJSON {
+		return in, usageErrorf("--cli-input-json is larger than %d bytes", maxInputJSON)
+	}
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		if errors.Is(err, io.EOF) {
+			return in, usageErrorf("--cli-input-json is empty: give a JSON object such as {\"AccessKeyId\": \"...\", \"Status\": \"Inactive\"}")
+		}
+		return in, usageErrorf("--cli-input-json is not a JSON object with the keys UserName, AccessKeyId and Status")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return in, usageErrorf("--cli-input-json: unexpected data after the JSON object")
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var dst **string
+		switch k {
+		case "UserName":
+			dst = &in.UserName
+		case "AccessKeyId":
+			dst = &in.AccessKeyID
+		case "Status":
+			dst = &in.Status
+		default:
+			return in, usageErrorf("--cli-input-json: unknown parameter %q; the parameters are UserName, AccessKeyId and Status", k)
+		}
+		var v string
+		if err := json.Unmarshal(raw[k], &v); err != nil {
+			return in, usageErrorf("--cli-input-json: %s must be a string", k)
+		}
+		*dst = &v
+	}
+	return in, nil
+}
+
+func (o *updateOptions) printSkeleton() error {
+	if o.Skeleton == "input" {
+		return writeJSON(o.f.IO.Out, struct {
+			UserName    string
+			AccessKeyID string `json:"AccessKeyId"`
+			Status      string
+		}{Status: string(iamx.StatusActive)})
+	}
+	return writeJSON(o.f.IO.Out, changeOutput{AccessKeys: []keyChange{{
+		UserName: "UserName", AccessKeyID: "AccessKeyId", Status: iamx.StatusActive, PreviousStatus: iamx.StatusInactive,
+	}}})
+}
+
+func runUpdate(ctx context.Context, opts *updateOptions) error {
+	return opts.setOne(ctx)
+}
