@@ -188,6 +188,9 @@ func parse(data []byte) (*document, error) {
 			if !ok {
 				return nil, &SyntaxError{Line: i + 1, Msg: "want [profile-name], key = value, an indented continuation or a comment"}
 			}
+			if loneQuote(strings.TrimSpace(trimPropertyComment(s)[sep+1:])) {
+				return nil, &SyntaxError{Line: i + 1, Msg: loneQuoteMsg}
+			}
 			l.key, l.sepAt, l.vs, l.ve = key, sep, vs, ve
 			if cur < 0 {
 				l.kind = kindIgnored // the SDK ignores keys before the first section
@@ -198,7 +201,10 @@ func parse(data []byte) (*document, error) {
 			ckey = keyLine(i, key)
 			continue
 		}
-		if separator(s) >= 0 {
+		if sep := separator(s); sep >= 0 {
+			if loneQuote(strings.TrimSpace(s[sep+1:])) {
+				return nil, &SyntaxError{Line: i + 1, Msg: loneQuoteMsg}
+			}
 			if cur < 0 {
 				l.kind = kindIgnored
 				continue
@@ -238,6 +244,12 @@ func parse(data []byte) (*document, error) {
 	}
 	return d, nil
 }
+
+// loneQuoteMsg explains a value the SDK cannot read: it strips "surrounding"
+// quotes from a one-character value and panics (aws-sdk-go-v2 config v1.33).
+const loneQuoteMsg = "a value that is a single quote character crashes the AWS SDK; quote it or remove it"
+
+func loneQuote(v string) bool { return v == `"` || v == "'" }
 
 // keyLine returns the line that becomes the SDK's current key: none for an
 // empty key, which the SDK cannot tell apart from "no key".
@@ -297,7 +309,12 @@ func (f *File) Profile(name string) (Profile, bool) {
 }
 
 // Format implements fmt.Formatter: a File prints its profile count only,
-// never its content.
-func (f *File) Format(s fmt.State, _ rune) {
-	fmt.Fprintf(s, "credfile.File{%d profiles}", len(f.doc().values))
+// never its content. The value receiver covers File as well as *File: fmt
+// would otherwise dump the lines of a File value, secrets included.
+func (f File) Format(s fmt.State, _ rune) {
+	n := 0
+	if f.d != nil {
+		n = len(f.d.values)
+	}
+	fmt.Fprintf(s, "credfile.File{%d profiles}", n)
 }
