@@ -1,0 +1,239 @@
+package iamsim
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxBody bounds a request body; IAM requests are small.
+const maxBody = 1 << 20
+
+// params are a request's Query-protocol parameters.
+type params url.Values
+
+func (p params) get(k string) string {
+	if v := p[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (p params) has(k string) bool { _, ok := p[k]; return ok }
+
+// request is one call being served.
+type request struct {
+	http   *http.Request
+	action string
+	p      params
+	who    *principal
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	p, perr := parseParams(r, body)
+	action := p.get("Action")
+
+	s.mu.Lock()
+	s.reqCtr++
+	reqID := requestID(s.reqCtr)
+	idx := s.callBase + len(s.calls)
+	s.calls = append(s.calls, Call{
+		Action: action,
+		Signer: signerKeyID(r.Header.Get("Authorization")),
+		User:   p.get("UserName"),
+		KeyID:  p.get("AccessKeyId"),
+		Time:   s.clock(),
+	})
+	latency := s.latency
+	h := s.holds[action]
+	if h == nil {
+		h = s.holds[""]
+	}
+	s.mu.Unlock()
+
+	if !s.wait(r.Context(), latency, h) {
+		s.finish(idx, 0, "", true)
+		return
+	}
+
+	s.mu.Lock()
+	f := s.takeFaultLocked(action)
+	s.mu.Unlock()
+	if f != nil && f.drop && !f.afterward {
+		s.finish(idx, 0, "", true)
+		drop(w)
+	}
+	if f != nil && f.rawStatus != 0 {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("x-amzn-RequestId", reqID)
+		w.WriteHeader(f.rawStatus)
+		_, _ = io.WriteString(w, f.rawBody)
+		s.finish(idx, f.rawStatus, "", false)
+		return
+	}
+	if f != nil && f.code != "" {
+		e := &apiError{code: f.code, msg: f.message}
+		if e.msg == "" {
+			e.msg = defaultMessage[f.code]
+		}
+		s.finish(idx, writeError(w, action, reqID, e), e.code, false)
+		return
+	}
+
+	var result *xw
+	var e *apiError
+	switch {
+	case perr != nil:
+		e = perr
+	case r.Method != http.MethodPost && r.Method != http.MethodGet:
+		e = errf("InvalidAction", "Could not find operation %s for version %s", action, p.get("Version"))
+	default:
+		result, e = s.dispatch(r, body, action, p)
+	}
+	if f != nil && f.drop {
+		s.finish(idx, 0, "", true)
+		drop(w)
+	}
+	if e != nil {
+		s.finish(idx, writeError(w, action, reqID, e), e.code, false)
+		return
+	}
+	writeResult(w, action, reqID, result)
+	s.finish(idx, http.StatusOK, "", false)
+}
+
+// parseParams merges the query string and a form-encoded body.
+func parseParams(r *http.Request, body []byte) (params, *apiError) {
+	if len(body) > maxBody {
+		return params{}, errf("ValidationError", "Request body too large")
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return params{}, errf("MalformedQueryString", "%s", err)
+	}
+	if len(body) > 0 {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/x-www-form-urlencoded" {
+			return params(q), errf("InvalidAction", "Unsupported content type %q: the Query protocol takes application/x-www-form-urlencoded", ct)
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return params(q), errf("MalformedQueryString", "The request body is not valid form encoding: %s", err)
+		}
+		for k, v := range form {
+			q[k] = append(q[k], v...)
+		}
+	}
+	return params(q), nil
+}
+
+// drop closes the connection without a response.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			panic(http.ErrAbortHandler)
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// wait sleeps the latency and blocks on a hold; false when the client or
+// the server went away first.
+func (s *Server) wait(ctx context.Context, latency time.Duration, h *hold) bool {
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		case <-s.done:
+			return false
+		}
+	}
+	if h != nil {
+		h.heldOnce.Do(func() { close(h.held) })
+		select {
+		case <-h.released:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) finish(idx, status int, code string, dropped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// ResetCalls may have dropped the record meanwhile.
+	if i := idx - s.callBase; i >= 0 && i < len(s.calls) {
+		c := &s.calls[i]
+		c.HTTPStatus, c.ErrorCode, c.Dropped = status, code, dropped
+	}
+}
+
+// dispatch authenticates the call and runs the action.
+func (s *Server) dispatch(r *http.Request, body []byte, action string, p params) (*xw, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who, e := s.authenticateLocked(r, body)
+	if e != nil {
+		return nil, e
+	}
+	if k := who.key; k != nil {
+		k.lastUsed = s.clock()
+		k.lastSvc = who.service
+		k.lastRegion = who.region
+	}
+	if action == "" {
+		return nil, errf("MissingAction", "Could not find operation  for version %s", p.get("Version"))
+	}
+	a, ok := actions[action]
+	if !ok {
+		return nil, errf("InvalidAction", "Could not find operation %s for version %s", action, p.get("Version"))
+	}
+	req := &request{http: r, action: action, p: p, who: who}
+	if e := s.authorizeLocked(req, a); e != nil {
+		return nil, e
+	}
+	return a.fn(s, req)
+}
+
+// authorizeLocked applies Deny and RequireMFA, the simulator's stand-ins
+// for identity policies.
+func (s *Server) authorizeLocked(req *request, a action) *apiError {
+	u := req.who.user
+	lc := strings.ToLower(u.name)
+	service := "iam"
+	if a.sts {
+		service = "sts"
+	}
+	if s.denies[lc+"\x00"+req.action] || s.denies[lc+"\x00"] {
+		return errf("AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action",
+			s.arn(u), service, req.action, s.resourceARN(req), service, req.action)
+	}
+	if a.mutation && u.mfaSerial != "" && (req.who.session == nil || !req.who.session.mfa) {
+		return errf("AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s with an explicit deny in an identity-based policy",
+			s.arn(u), service, req.action, s.resourceARN(req))
+	}
+	return nil
+}
+
+func (s *Server) resourceARN(req *request) string {
+	if n := req.p.get("UserName"); n != "" {
+		if u := s.lookupLocked(n); u != nil {
+			return s.arn(u)
+		}
+		return "arn:" + s.partition + ":iam::" + s.account + ":user/" + n
+	}
+	return s.arn(req.who.user)
+}
