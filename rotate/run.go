@@ -1,0 +1,458 @@
+package rotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keyrot/keyrot/iamx"
+)
+
+// Result reports a rotation. It never holds a secret.
+type Result struct {
+	User        string
+	NothingToDo bool
+	Reason      string
+	// DryRun is set when Run only planned; Plan is then the plan.
+	DryRun bool
+	Plan   *RotationPlan `json:",omitempty"`
+
+	SelfRotation bool
+	// OldKey carries its final status; OldKeyDeleted when it was deleted.
+	OldKey        iamx.Key
+	OldKeyDeleted bool
+	NewKey        iamx.Key
+	// DeletedInactive is the Inactive key the capacity step deleted.
+	DeletedInactive string `json:",omitempty"`
+	Destination     string
+	Verified        bool
+	// VerifyCalls is the number of STS GetCallerIdentity calls made.
+	VerifyCalls int
+	Steps       []Timing
+	// Recovered reports an unfinished rotation found in the journal and
+	// what was done about it; nil when there was none.
+	Recovered *Recovery `json:",omitempty"`
+	Started   time.Time
+	Duration  time.Duration
+}
+
+// Recovery is what Run or Rollback did about a rotation that an earlier
+// run left unfinished (killed, or its rollback failed).
+type Recovery struct {
+	Step     string // the journal's step when it was found
+	OldKeyID string
+	NewKeyID string
+	// Action is "finished", "rolled back" or "cleaned up".
+	Action string
+	Detail string
+}
+
+// Run rotates U's access key; see the package documentation for the steps.
+// It holds U's lock for its whole duration, and first resumes or rolls
+// back a rotation an earlier run left unfinished. A rotation that was
+// finished from the journal is reported in Result.Recovered and not
+// repeated; one that was rolled back is followed by a fresh rotation.
+func Run(ctx context.Context, keys Keys, opts Options) (Result, error) {
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return Result{}, err
+	}
+	name, apiUser, err := o.target()
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{User: name, Started: o.Now(), SelfRotation: o.self(name)}
+	if o.DryRun {
+		p, err := Plan(ctx, keys, opts)
+		res.DryRun, res.Plan, res.NothingToDo, res.Reason = true, &p, p.NothingToDo, p.Reason
+		return res, err
+	}
+	dir, err := stateDir(o)
+	if err != nil {
+		return res, err
+	}
+	if err := ensureStateDir(dir); err != nil {
+		return res, err
+	}
+	release, err := lockUser(ctx, o, dir, name)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+
+	r := &runner{o: o, keys: keys, client: keys, name: name, apiUser: apiUser, res: &res,
+		st: store{path: stateFile(dir, name, ".json"), now: o.Now}}
+	defer func() { res.Duration = o.Now().Sub(res.Started) }()
+
+	j, err := r.st.load()
+	if err != nil {
+		return res, err
+	}
+	if j != nil && !j.finished() {
+		var finished bool
+		err := r.step(StepRecover, "journal step "+j.Step, func() error {
+			var err error
+			res.Recovered, finished, err = r.recover(ctx, j, false, false)
+			return err
+		})
+		if err != nil || finished {
+			return res, err
+		}
+		r = &runner{o: o, keys: keys, client: keys, name: name, apiUser: apiUser, res: &res, st: r.st}
+	}
+
+	var p RotationPlan
+	err = r.step(StepInspect, "", func() error {
+		var err error
+		p, err = plan(ctx, keys, o, name, apiUser)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, &InterruptedError{Step: StepInspect, Err: ctx.Err()}
+		}
+		return res, err
+	}
+	if p.NothingToDo {
+		res.NothingToDo, res.Reason = true, p.Reason
+		return res, nil
+	}
+	return res, r.rotate(ctx, p)
+}
+
+// runner is one rotation in progress.
+type runner struct {
+	o       Options
+	keys    Keys // signs as the caller
+	client  Keys // signs IAM calls now: keys, or the new key once the old signing key was changed
+	name    string
+	apiUser string
+	res     *Result
+	st      store
+	j       *journal
+
+	dest      Destination
+	newKey    iamx.NewKey
+	created   bool
+	delivered bool
+	undo      func() error
+	swapped   bool
+}
+
+func (r *runner) emit(s Step) {
+	if r.o.OnStep != nil {
+		r.o.OnStep(s)
+	}
+}
+
+// step runs fn as the named step, reporting and timing it.
+func (r *runner) step(name, detail string, fn func() error) error {
+	start := r.o.Now()
+	r.emit(Step{Name: name, Detail: detail})
+	err := fn()
+	d := r.o.Now().Sub(start)
+	t := Timing{Step: name, Started: start, Duration: d}
+	if err != nil {
+		t.Err = err.Error()
+	}
+	r.res.Steps = append(r.res.Steps, t)
+	r.emit(Step{Name: name, Done: true, Detail: detail, Elapsed: d, Err: err})
+	return err
+}
+
+// save records the journal at step s.
+func (r *runner) save(s string) error {
+	r.j.Step = s
+	return r.st.save(r.j)
+}
+
+// before turns a failure before the create into the error Run returns.
+func (r *runner) before(ctx context.Context, step string, err error) error {
+	r.j.Step = jAborted
+	_ = r.st.save(r.j)
+	if ctx.Err() != nil {
+		return &InterruptedError{Step: step, Err: ctx.Err()}
+	}
+	return &StepError{User: r.name, Step: step, Err: err}
+}
+
+// cleanupContext outlives an interrupt: cleanup must finish.
+func (r *runner) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), r.o.CleanupTimeout)
+}
+
+func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
+	o := r.o
+	res := r.res
+	res.OldKey, res.SelfRotation = p.OldKey, p.SelfRotation
+	r.dest = o.Destination
+	switch d := r.dest.(type) {
+	case Exec:
+		d.OldKeyID = p.OldKey.ID
+		r.dest = d
+	case *Exec:
+		c := *d
+		c.OldKeyID = p.OldKey.ID
+		r.dest = c
+	}
+	res.Destination = r.dest.Describe()
+	r.j = &journal{User: r.name, APIUser: r.apiUser, Account: o.Caller.Account, OldKeyID: p.OldKey.ID,
+		OldStatus: p.OldKey.Status, Policy: o.OldKey, SelfSigned: p.SelfSigned,
+		Destination: recordOf(r.dest), Started: o.Now().UTC()}
+	for _, k := range p.Keys {
+		if k.ID != p.DeleteInactive {
+			r.j.KeysBefore = append(r.j.KeysBefore, k.ID)
+		}
+	}
+	if err := r.save(jStarted); err != nil {
+		return &StepError{User: r.name, Step: StepCapacity, Err: err}
+	}
+
+	if id := p.DeleteInactive; id != "" {
+		err := r.step(StepCapacity, "delete Inactive key "+id, func() error {
+			if err := r.save(jDeleteInactive); err != nil {
+				return err
+			}
+			return r.client.DeleteKey(ctx, r.apiUser, id)
+		})
+		if err != nil {
+			return r.before(ctx, StepCapacity, err)
+		}
+		res.DeletedInactive = id
+	}
+
+	err := r.step(StepCreate, "", func() error {
+		if err := r.save(jCreating); err != nil {
+			return err
+		}
+		k, err := r.client.CreateKey(ctx, r.apiUser)
+		if err != nil {
+			return err
+		}
+		r.newKey, r.created = k, true
+		r.j.NewKeyID = k.ID
+		res.NewKey = k.Key
+		return r.save(jCreated)
+	})
+	if err != nil {
+		if r.created {
+			return r.fail(ctx, StepCreate, err)
+		}
+		if cerr := r.cleanupOrphans(ctx); cerr != nil {
+			return cerr
+		}
+		return r.before(ctx, StepCreate, err)
+	}
+
+	err = r.step(StepDeliver, res.Destination, func() error {
+		if err := r.save(jDelivering); err != nil {
+			return err
+		}
+		undo, backup, err := deliver(ctx, r.dest, r.newKey)
+		r.undo = undo
+		if err != nil {
+			return err
+		}
+		r.delivered = true
+		r.j.Destination.Backup, r.j.Destination.Delivered = backup, true
+		return r.save(jDelivered)
+	})
+	if err != nil {
+		return r.fail(ctx, StepDeliver, err)
+	}
+
+	if o.Verify {
+		err = r.step(StepVerify, fmt.Sprintf("until STS names %s %d times in a row", r.name, o.Successes), func() error {
+			if err := r.verify(ctx, r.newKey.ID, r.newKey.Secret); err != nil {
+				return err
+			}
+			res.Verified = true
+			return r.save(jVerified)
+		})
+		if err != nil {
+			return r.fail(ctx, StepVerify, err)
+		}
+	}
+
+	return r.oldKeyStep(ctx)
+}
+
+// deliver hands the key over; for a credentials file it also returns the
+// backup, and an undo even when the update failed after replacing the file.
+func deliver(ctx context.Context, d Destination, k iamx.NewKey) (undo func() error, backup string, err error) {
+	if cf, ok := d.(*CredentialsFile); ok {
+		d = *cf
+	}
+	cf, ok := d.(CredentialsFile)
+	if !ok {
+		undo, err = d.Deliver(ctx, k)
+		return undo, "", err
+	}
+	undo, backup, err = cf.deliver(ctx, k)
+	if err != nil && undo == nil {
+		if _, holds := cf.readBack(k.ID); holds {
+			undo = func() error { return restoreCredentials(cf.Path, backup) }
+		}
+	}
+	return undo, backup, err
+}
+
+// names reports whether id is U.
+func (r *runner) names(id iamx.Identity) bool {
+	if r.name == iamx.RootUser {
+		return id.Root
+	}
+	if r.o.Caller.Account != "" && id.Account != "" && id.Account != r.o.Caller.Account {
+		return false
+	}
+	return !id.AssumedRole && !id.Root && id.User == r.name
+}
+
+// verify polls STS with the new key until it names U o.Successes times in
+// a row. Errors (InvalidClientTokenId while IAM propagates the key, above
+// all) reset the streak and polling goes on until o.Wait has passed.
+func (r *runner) verify(ctx context.Context, id string, secret iamx.Secret) error {
+	deadline := r.o.Now().Add(r.o.Wait)
+	streak := 0
+	var last error
+	for {
+		ident, err := r.keys.VerifyKey(ctx, id, secret)
+		r.res.VerifyCalls++
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			streak, last = 0, err
+		case !r.names(ident):
+			return fmt.Errorf("new key %s signs as %s, not as %s", id, ident.Name(), r.name)
+		default:
+			streak++
+			if streak >= r.o.Successes {
+				return nil
+			}
+		}
+		if !r.o.Now().Before(deadline) {
+			if last == nil {
+				last = errors.New("no error")
+			}
+			return fmt.Errorf("%w: %s did not name %s %d times in a row within %s (%d calls; last error: %v)",
+				ErrVerifyTimeout, id, r.name, r.o.Successes, r.o.Wait, r.res.VerifyCalls, last)
+		}
+		if err := r.o.Sleep(ctx, r.o.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// swapToNew makes the new key sign every further call: the old signing key
+// may be Inactive from now on.
+func (r *runner) swapToNew() {
+	if r.j.SelfSigned && r.o.ClientFor != nil && !r.swapped {
+		r.client = r.o.ClientFor(r.newKey.ID, r.newKey.Secret)
+		r.swapped = true
+	}
+}
+
+func (r *runner) oldKeyStep(ctx context.Context) error {
+	old := r.j.OldKeyID
+	res := r.res
+	if r.o.OldKey == Keep {
+		res.OldKey.Status = iamx.StatusActive
+		return r.finish()
+	}
+	err := r.step(StepOldKey, string(r.o.OldKey)+" "+old, func() error {
+		r.j.OldTouched = true
+		if err := r.save(jOldKey); err != nil {
+			return err
+		}
+		var err error
+		if r.o.OldKey == Delete {
+			err = r.client.DeleteKey(ctx, r.apiUser, old)
+		} else {
+			err = r.client.SetStatus(ctx, r.apiUser, old, iamx.StatusInactive)
+		}
+		r.swapToNew()
+		return err
+	})
+	if err == nil {
+		r.setOldFinal()
+		return r.finish()
+	}
+	// The request may have landed although it reported an error (a lost
+	// response, an interrupt): look before undoing anything.
+	cctx, cancel := r.cleanupContext(ctx)
+	defer cancel()
+	if ks, lerr := r.client.ListKeys(cctx, r.apiUser); lerr == nil {
+		k := findKey(ks, old)
+		if (r.o.OldKey == Delete && k == nil) || (r.o.OldKey == Deactivate && k != nil && k.Status == iamx.StatusInactive) {
+			r.setOldFinal()
+			if ferr := r.finish(); ferr != nil {
+				return ferr
+			}
+			if ctx.Err() != nil {
+				return &InterruptedError{Step: StepOldKey, Err: ctx.Err(), Completed: true}
+			}
+			return nil
+		}
+	}
+	return r.fail(ctx, StepOldKey, err)
+}
+
+func (r *runner) setOldFinal() {
+	if r.o.OldKey == Delete {
+		r.res.OldKeyDeleted = true
+		r.res.OldKey.Status = ""
+	} else {
+		r.res.OldKey.Status = iamx.StatusInactive
+	}
+}
+
+func (r *runner) finish() error {
+	r.res.NewKey.Status = iamx.StatusActive
+	if err := r.save(jDone); err != nil {
+		// Everything is done in IAM; only the record is missing.
+		return fmt.Errorf("rotation of %s completed but the journal could not be written: %w", r.name, err)
+	}
+	return nil
+}
+
+// cleanupOrphans deletes keys that a failed or interrupted CreateAccessKey
+// may have created anyway (a lost response, a retry after a timeout):
+// their secret is lost, so nobody may keep them.
+func (r *runner) cleanupOrphans(ctx context.Context) error {
+	cctx, cancel := r.cleanupContext(ctx)
+	defer cancel()
+	ks, err := r.client.ListKeys(cctx, r.apiUser)
+	if err != nil {
+		return nil // nothing known to be wrong; the journal lets the next run look again
+	}
+	var left []string
+	for _, k := range ks {
+		if contains(r.j.KeysBefore, k.ID) {
+			continue
+		}
+		if derr := r.client.DeleteKey(cctx, r.apiUser, k.ID); derr != nil {
+			left = append(left, k.ID)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	r.j.NewKeyID = left[0]
+	_ = r.save(jRollingBack)
+	return &RollbackFailedError{User: r.name, Step: StepCreate, Cause: errors.New("CreateAccessKey failed but created a key"),
+		RollbackErr: fmt.Errorf("could not delete %s", strings.Join(left, ", ")), OldKeyID: r.j.OldKeyID, NewKeyID: left[0],
+		SecretState: "never received: the key is unusable and must be deleted",
+		Recovery:    deleteCommands(r.name, left), Interrupted: ctx.Err() != nil}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
