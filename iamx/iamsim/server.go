@@ -176,7 +176,14 @@ func User(name string, keys ...KeySeed) Option {
 func UserWithPath(name, path string, keys ...KeySeed) Option {
 	return func(s *Server) {
 		s.seeders = append(s.seeders, func(s *Server) error {
-			if err := s.AddUser(name, path); err != nil {
+			// A user predates its keys.
+			created := s.clock()
+			for _, k := range keys {
+				if !k.Created.IsZero() && k.Created.Before(created) {
+					created = k.Created.UTC().Truncate(time.Second)
+				}
+			}
+			if err := s.addUser(name, path, created); err != nil {
 				return err
 			}
 			for _, k := range keys {
@@ -334,8 +341,13 @@ func (s *Server) sortedNamesLocked() []string {
 	return s.names
 }
 
-// AddUser creates an IAM user directly, without a call. path "" means "/".
+// AddUser creates an IAM user directly, without a call, created now.
+// path "" means "/".
 func (s *Server) AddUser(name, path string) error {
+	return s.addUser(name, path, s.clock())
+}
+
+func (s *Server) addUser(name, path string, created time.Time) error {
 	if path == "" {
 		path = "/"
 	}
@@ -347,7 +359,7 @@ func (s *Server) AddUser(name, path string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, e := s.createUserLocked(name, path, s.clock())
+	_, e := s.createUserLocked(name, path, created)
 	if e != nil {
 		return fmt.Errorf("iamsim: %s", e.msg)
 	}
