@@ -115,7 +115,7 @@ func (o *statusOptions) lockoutGuard(s *session, user string, ids ...string) err
 	}
 	for _, id := range ids {
 		if id == s.signer.AccessKeyID {
-			return &guardError{fmt.Sprintf("refusing to deactivate %s of %s: it is the key signing this request, and without it you could not undo the change; pass --force if you mean it, or sign with another key (--profile)", id, displayUser(user))}
+			return &guardError{fmt.Sprintf("refusing to deactivate %s of %s: it is the key signing this request, and without it you could not undo the change; pass --force if you mean it, or sign with another key (--profile)", id, user)}
 		}
 	}
 	return nil
@@ -134,7 +134,7 @@ func (o *statusOptions) inUseGuard(ctx context.Context, s *session, user string,
 		}
 		if !lu.Date.IsZero() && now.Sub(lu.Date) < o.UnusedFor {
 			return &guardError{fmt.Sprintf("refusing to deactivate %s of %s: it was used %s (%s in %s), within --unused-for %s; pass --force to override",
-				id, displayUser(user), relative(lu.Date, now, "never"), dash(lu.Service), dash(lu.Region), formatAge(o.UnusedFor))}
+				id, user, relative(lu.Date, now, "never"), dash(lu.Service), dash(lu.Region), formatAge(o.UnusedFor))}
 		}
 	}
 	return nil
@@ -147,17 +147,17 @@ func (o *statusOptions) setOne(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := o.lockoutGuard(s, o.User, o.KeyID); err != nil {
-		return err
-	}
-	if !o.Force {
-		if err := o.inUseGuard(ctx, s, o.User, o.KeyID); err != nil {
-			return err
-		}
-	}
 	user, err := s.whoAmI(ctx, o.User)
 	if err != nil {
 		return err
+	}
+	if err := o.lockoutGuard(s, user, o.KeyID); err != nil {
+		return err
+	}
+	if !o.Force {
+		if err := o.inUseGuard(ctx, s, user, o.KeyID); err != nil {
+			return err
+		}
 	}
 	change := keyChange{UserName: user, AccessKeyID: o.KeyID, Status: o.Status}
 	if o.DryRun {

@@ -55,8 +55,7 @@ func (f *Factory) render(v view) error {
 		if err != nil {
 			return err
 		}
-		q, _ := compileQuery(f.Global.Query)
-		res, err := q.Search(doc)
+		res, err := search(f.Global.Query, doc)
 		if err != nil {
 			return usageErrorf("--query %q: %v", f.Global.Query, err)
 		}
@@ -79,8 +78,85 @@ func (f *Factory) render(v view) error {
 	}
 }
 
+// compileQuery compiles a JMESPath expression. Like the AWS CLI, it
+// accepts the legacy literal form in which a backtick literal that is not
+// JSON (`Inactive`) means the string it spells: AWS's own examples use it.
 func compileQuery(q string) (*jmespath.JMESPath, error) {
-	return jmespath.Compile(q)
+	jp, err := jmespath.Compile(q)
+	if err != nil {
+		if fixed := legacyLiterals(q); fixed != q {
+			if jp2, err2 := jmespath.Compile(fixed); err2 == nil {
+				return jp2, nil
+			}
+		}
+	}
+	return jp, err
+}
+
+// legacyLiterals rewrites backtick literals that are not valid JSON into
+// JSON strings, leaving quoted strings and identifiers untouched.
+func legacyLiterals(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch c {
+		case '\'', '"':
+			j := i + 1
+			for j < len(q) && q[j] != c {
+				if q[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(q) {
+				j = len(q) - 1
+			}
+			b.WriteString(q[i : j+1])
+			i = j
+		case '`':
+			j := i + 1
+			var lit strings.Builder
+			for j < len(q) && q[j] != '`' {
+				if q[j] == '\\' && j+1 < len(q) && q[j+1] == '`' {
+					j++
+				}
+				lit.WriteByte(q[j])
+				j++
+			}
+			if j >= len(q) {
+				b.WriteString(q[i:])
+				return b.String()
+			}
+			content := strings.TrimSpace(lit.String())
+			if json.Valid([]byte(content)) {
+				b.WriteString(q[i : j+1])
+			} else {
+				enc, _ := json.Marshal(content)
+				b.WriteByte('`')
+				b.WriteString(strings.ReplaceAll(string(enc), "`", "\\`"))
+				b.WriteByte('`')
+			}
+			i = j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// search evaluates a query. The JMESPath library can panic on odd
+// expressions at evaluation time; that is a usage error, not a crash.
+func search(query string, doc any) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot evaluate: %v", r)
+		}
+	}()
+	q, err := compileQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	return q.Search(doc)
 }
 
 // jsonValue turns a typed document into the generic form JMESPath walks.

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyrot/keyrot/cmd"
+	"github.com/keyrot/keyrot/iamx/iamsim"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the scripts run the real keyrot: testscript re-executes
+// this test binary as "keyrot", a separate process with its own exit code.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"keyrot": func() { os.Exit(cmd.Main()) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar, each against its own simulator
+// seeded with the same users:
+//
+//	admin  one Active key, the caller ($ADMIN_KEY)
+//	alice  one Active key ($ALICE_KEY), used an hour ago
+//	bob    an older Active key ($BOB_KEY1) and a newer Inactive one ($BOB_KEY2)
+//	carol  one Inactive key ($CAROL_KEY)
+//	dave   two Inactive keys ($DAVE_KEY1, $DAVE_KEY2)
+//	erin   no keys
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup:               setupSimulator,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"sim":   cmdSim,
+			"fails": cmdFails,
+		},
+	})
+}
+
+const simKey = "sim"
+
+// cmdFails runs a program and asserts its exact exit code:
+//
+//	fails CODE keyrot args...
+func cmdFails(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: fails CODE program args...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("run %s: %v", args[1], err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+func setupSimulator(env *testscript.Env) error {
+	now := time.Now().UTC()
+	day := 24 * time.Hour
+	srv := iamsim.NewServer(
+		iamsim.User("admin", iamsim.KeySeed{Created: now.Add(-30 * day)}),
+		iamsim.User("alice", iamsim.KeySeed{Created: now.Add(-100 * day), LastUsed: now.Add(-time.Hour), LastUsedService: "s3", LastUsedRegion: "eu-west-1"}),
+		iamsim.User("bob",
+			iamsim.KeySeed{Created: now.Add(-200 * day)},
+			iamsim.KeySeed{Created: now.Add(-10 * day), Status: "Inactive"}),
+		iamsim.User("carol", iamsim.KeySeed{Created: now.Add(-5 * day), Status: "Inactive"}),
+		iamsim.User("dave",
+			iamsim.KeySeed{Created: now.Add(-50 * day), Status: "Inactive"},
+			iamsim.KeySeed{Created: now.Add(-40 * day), Status: "Inactive"}),
+		iamsim.User("erin"),
+	)
+	env.Defer(srv.Close)
+	env.Values[simKey] = srv
+	set := func(name, user string, i int) {
+		keys := srv.Keys(user)
+		env.Setenv(name, keys[i].ID)
+		env.Setenv(name+"_SECRET", keys[i].Secret)
+	}
+	set("ADMIN_KEY", "admin", 0)
+	set("ALICE_KEY", "alice", 0)
+	set("BOB_KEY1", "bob", 0)
+	set("BOB_KEY2", "bob", 1)
+	set("CAROL_KEY", "carol", 0)
+	set("DAVE_KEY1", "dave", 0)
+	set("DAVE_KEY2", "dave", 1)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            srv.URL(),
+		"AWS_ACCESS_KEY_ID":           srv.Keys("admin")[0].ID,
+		"AWS_SECRET_ACCESS_KEY":       srv.Keys("admin")[0].Secret,
+		"AWS_REGION":                  "us-east-1",
+		"AWS_MAX_ATTEMPTS":            "2",
+		"AWS_CONFIG_FILE":             filepath.Join(env.WorkDir, ".aws", "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(env.WorkDir, ".aws", "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"XDG_STATE_HOME":              filepath.Join(env.WorkDir, ".state"),
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
+}
+
+// cmdSim drives and inspects the script's simulator:
+//
+//	sim keys USER                 print USER's keys, "ID Status" per line
+//	sim status USER ID STATUS     assert a key's status
+//	sim nkeys USER N              assert USER has N keys
+//	sim calls ACTION N            assert N calls of ACTION ("all" for any) since the last reset
+//	sim reset-calls
+//	sim fail ACTION CODE [N]      fail the next (or the Nth) call of ACTION with CODE
+//	sim fail-always ACTION CODE
+//	sim throttle ACTION N
+//	sim deny USER ACTION
+//	sim clear                     remove every injected fault
+//	sim session USER              sign as USER with temporary credentials
+//	sim sign-as USER IDX          sign with USER's IDX'th key (0-based)
+//	sim propagation DURATION
+func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
+	srv := ts.Value(simKey).(*iamsim.Server)
+	if len(args) == 0 {
+		ts.Fatalf("usage: sim command args...")
+	}
+	need := func(n int) {
+		if len(args) != n+1 {
+			ts.Fatalf("sim %s: want %d arguments, got %d", args[0], n, len(args)-1)
+		}
+	}
+	atoi := func(s string) int {
+		n, err := strconv.Atoi(s)
+		ts.Check(err)
+		return n
+	}
+	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" {
+		ts.Fatalf("sim %s does not support !", args[0])
+	}
+	switch args[0] {
+	case "keys":
+		need(1)
+		for _, k := range srv.Keys(args[1]) {
+			fmt.Fprintf(ts.Stdout(), "%s %s\n", k.ID, k.Status)
+		}
+	case "status":
+		need(3)
+		got := ""
+		for _, k := range srv.Keys(args[1]) {
+			if k.ID == args[2] {
+				got = k.Status
+			}
+		}
+		if (got == args[3]) == neg {
+			ts.Fatalf("key %s of %s is %q; want %s%q", args[2], args[1], got, map[bool]string{true: "not ", false: ""}[neg], args[3])
+		}
+	case "nkeys":
+		need(2)
+		if got := len(srv.Keys(args[1])); (got == atoi(args[2])) == neg {
+			ts.Fatalf("%s has %d keys", args[1], got)
+		}
+	case "calls":
+		need(2)
+		action := args[1]
+		if action == "all" {
+			action = ""
+		}
+		if got := srv.CallCount(action); (got == atoi(args[2])) == neg {
+			var names []string
+			for _, c := range srv.Calls() {
+				names = append(names, c.Action)
+			}
+			sort.Strings(names)
+			ts.Fatalf("%d calls of %s, want %s; calls: %s", got, args[1], args[2], strings.Join(names, " "))
+		}
+	case "reset-calls":
+		srv.ResetCalls()
+	case "fail":
+		if len(args) == 4 {
+			srv.FailNth(args[1], atoi(args[3]), args[2])
+			return
+		}
+		need(2)
+		srv.FailNext(args[1], args[2])
+	case "fail-always":
+		need(2)
+		srv.FailAlways(args[1], args[2])
+	case "throttle":
+		need(2)
+		srv.Throttle(args[1], atoi(args[2]))
+	case "deny":
+		need(2)
+		srv.Deny(args[1], args[2])
+	case "clear":
+		srv.ClearFaults()
+	case "session":
+		need(1)
+		id, secret, token := srv.SessionCredentials(args[1])
+		ts.Setenv("AWS_ACCESS_KEY_ID", id)
+		ts.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+		ts.Setenv("AWS_SESSION_TOKEN", token)
+	case "sign-as":
+		need(2)
+		k := srv.Keys(args[1])[atoi(args[2])]
+		ts.Setenv("AWS_ACCESS_KEY_ID", k.ID)
+		ts.Setenv("AWS_SECRET_ACCESS_KEY", k.Secret)
+	case "propagation":
+		need(1)
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.SetPropagationDelay(d)
+	default:
+		ts.Fatalf("unknown sim command %q", args[0])
+	}
+}
