@@ -51,15 +51,15 @@ func TestParseUpdateInput(t *testing.T) {
 		t.Fatalf("partial input = %+v, %v", in, err)
 	}
 	for doc, want := range map[string]string{
-		``:                        "is empty",
-		`null`:                    "not a JSON object",
-		`[]`:                      "not a JSON object",
-		`"x"`:                     "not a JSON object",
-		`{"Status":"Active"} {}`:  "unexpected data",
-		`{"Status":true}`:         "Status must be a string",
-		`{"Bogus":"x"}`:           `unknown parameter "Bogus"`,
-		`{"accesskeyid":"x"}`:     `unknown parameter "accesskeyid"`,
-		`{"UserName":"a"`:         "not a JSON object",
+		``:                         "is empty",
+		`null`:                     "not a JSON object",
+		`[]`:                       "not a JSON object",
+		`"x"`:                      "not a JSON object",
+		`{"Status":"Active"} {}`:   "unexpected data",
+		`{"Status":true}`:          "Status must be a string",
+		`{"Bogus":"x"}`:            `unknown parameter "Bogus"`,
+		`{"accesskeyid":"x"}`:      `unknown parameter "accesskeyid"`,
+		`{"UserName":"a"`:          "not a JSON object",
 		strings.Repeat(" ", 2<<20): "larger than",
 	} {
 		_, err := parseUpdateInput([]byte(doc))

@@ -93,9 +93,9 @@ func TestSecretRedacts(t *testing.T) {
 
 func TestIdentityFromARN(t *testing.T) {
 	for arn, want := range map[string]Identity{
-		"arn:aws:iam::123456789012:user/Bob":                      {User: "Bob"},
-		"arn:aws-cn:iam::123456789012:user/division/team/Bob":     {User: "Bob"},
-		"arn:aws:iam::123456789012:root":                          {Root: true},
+		"arn:aws:iam::123456789012:user/Bob":                       {User: "Bob"},
+		"arn:aws-cn:iam::123456789012:user/division/team/Bob":      {User: "Bob"},
+		"arn:aws:iam::123456789012:root":                           {Root: true},
 		"arn:aws-us-gov:sts::123456789012:assumed-role/admin/sess": {AssumedRole: true},
 		"garbage": {},
 	} {

@@ -51,13 +51,14 @@ func (d *document) edit(profile string, set map[string]string) []byte {
 	type outLine struct {
 		text, eol string
 		added     bool
+		cont      bool // a continuation, whose value would take in a "\r"
 	}
 	var out []outLine
 	noFinalEOL := len(d.lines) > 0 && d.lines[len(d.lines)-1].eol == ""
 
 	if len(runs) == 0 {
 		for _, l := range d.lines {
-			out = append(out, outLine{text: l.text, eol: l.eol})
+			out = append(out, outLine{text: l.text, eol: l.eol, cont: l.kind == kindContinuation})
 		}
 		if n := len(d.lines); n > 0 && strings.TrimSpace(d.lines[n-1].text) != "" {
 			out = append(out, outLine{eol: d.eol, added: true})
@@ -111,7 +112,7 @@ func (d *document) edit(profile string, set map[string]string) []byte {
 				if !ok {
 					text = l.text
 				}
-				out = append(out, outLine{text: text, eol: l.eol})
+				out = append(out, outLine{text: text, eol: l.eol, cont: l.kind == kindContinuation})
 			}
 			for _, t := range insert[i] {
 				out = append(out, outLine{text: t, eol: d.eol, added: true})
@@ -122,6 +123,8 @@ func (d *document) edit(profile string, set map[string]string) []byte {
 	var b strings.Builder
 	for i, l := range out {
 		switch {
+		case i < len(out)-1 && l.eol == "" && l.cont:
+			l.eol = "\n" // the SDK would append the "\r" of "\r\n" to the value
 		case i < len(out)-1 && l.eol == "":
 			l.eol = d.eol // a new line follows the former last line
 		case i == len(out)-1 && l.added && noFinalEOL:
