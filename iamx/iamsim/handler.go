@@ -60,8 +60,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if !s.wait(r.Context(), latency, h) {
+		// Returning normally would send an empty 200.
 		s.finish(idx, 0, "", true)
-		return
+		drop(w)
 	}
 
 	s.mu.Lock()

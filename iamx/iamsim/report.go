@@ -26,7 +26,7 @@ var CredentialReportHeader = []string{
 
 type credReport struct {
 	generated time.Time // the moment the snapshot was taken
-	ready     time.Time // when generation completes
+	ready     time.Time // when generation completes, on the unrounded clock
 	content   []byte
 }
 
@@ -39,10 +39,10 @@ func (s *Server) generateCredentialReport(req *request) (*xw, *apiError) {
 	x := &xw{}
 	switch r := s.report; {
 	case r == nil || !now.Before(r.generated.Add(reportTTL)):
-		s.report = &credReport{generated: now, ready: now.Add(s.reportDelay), content: s.buildReportLocked()}
+		s.report = &credReport{generated: now, ready: s.now().Add(s.reportDelay), content: s.buildReportLocked()}
 		x.leaf("State", "STARTED")
 		x.leaf("Description", "No report exists. Starting a new report generation task")
-	case now.Before(r.ready):
+	case s.now().Before(r.ready):
 		x.leaf("State", "INPROGRESS")
 		x.leaf("Description", "Report generation in progress")
 	default:
@@ -57,7 +57,7 @@ func (s *Server) getCredentialReport(req *request) (*xw, *apiError) {
 	switch {
 	case r == nil:
 		return nil, errf("ReportNotPresent", "%s", defaultMessage["ReportNotPresent"])
-	case now.Before(r.ready):
+	case s.now().Before(r.ready):
 		return nil, errf("ReportInProgress", "%s", defaultMessage["ReportInProgress"])
 	case !now.Before(r.generated.Add(reportTTL)):
 		return nil, errf("ReportExpired", "%s", defaultMessage["ReportExpired"])

@@ -102,8 +102,9 @@ type key struct {
 	lastUsed   time.Time
 	lastSvc    string
 	lastRegion string
-	apiCreated bool // subject to the propagation delay
-	flakyState int  // 0: no success yet, 1: one success, 2: flaked once
+	apiCreated bool      // subject to the propagation delay
+	born       time.Time // exact creation time on the server clock, for the delay
+	flakyState int       // 0: no success yet, 1: one success, 2: flaked once
 }
 
 type session struct {
@@ -211,7 +212,7 @@ func Root(keys ...KeySeed) Option {
 	}
 }
 
-// RequireMFA gives user an MFA device with the given serial number and a
+// RequireMFA (given after the option that creates the user) gives user an MFA device with the given serial number and a
 // fixed one-time code, and an identity policy that denies IAM mutations
 // (CreateUser, DeleteUser, CreateAccessKey, UpdateAccessKey,
 // DeleteAccessKey) unless the request is signed with session credentials
@@ -449,6 +450,7 @@ func (s *Server) addKeyLocked(u *user, seed KeySeed) (*key, *apiError) {
 	default:
 		return nil, checkStatus("status", k.status)
 	}
+	k.born = s.now()
 	if seed.Created.IsZero() {
 		k.created = s.clock()
 	}

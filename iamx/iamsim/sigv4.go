@@ -127,7 +127,7 @@ func (s *Server) authenticateLocked(r *http.Request, body []byte) (*principal, *
 		if token != "" || k.status != StatusActive {
 			return nil, invalid
 		}
-		if k.apiCreated && now.Before(k.created.Add(s.propagation)) {
+		if k.apiCreated && s.now().Before(k.born.Add(s.propagation)) {
 			return nil, invalid
 		}
 		p.user, p.key, secret = k.owner, k, k.secret
