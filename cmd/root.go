@@ -183,3 +183,9 @@ func (f *Factory) message(format string, a ...any) {
 	}
 	fmt.Fprintf(f.IO.ErrOut, format+"\n", a...)
 }
+
+// NewRoot builds keyrot's command tree on the process's streams, for tools
+// that walk it (the docs generator).
+func NewRoot() *cobra.Command {
+	return newCmdRoot(newFactory(System()))
+}
