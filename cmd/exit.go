@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/rotate"
 	"github.com/spf13/cobra"
 )
 
@@ -103,6 +104,9 @@ func exitCode(err error) int {
 		ge *guardError
 		ce *codedError
 	)
+	if code, ok := rotate.ExitCode(err); ok {
+		return code
+	}
 	switch {
 	case err == nil:
 		return exitOK

@@ -46,7 +46,9 @@ func ExitCode(err error) (code int, ok bool) {
 		return 8, true
 	case errors.Is(err, ErrLockout):
 		return 7, true
-	case errors.Is(err, ErrLocked), errors.Is(err, ErrAmbiguous):
+	case errors.Is(err, ErrAmbiguous):
+		return 2, true
+	case errors.Is(err, ErrLocked):
 		return 1, true
 	}
 	return 0, false

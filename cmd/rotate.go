@@ -1,0 +1,462 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/rotate"
+	"github.com/keyrot/keyrot/rotate/credfile"
+	"github.com/spf13/cobra"
+)
+
+type rotateOptions struct {
+	f *Factory
+
+	User           string
+	OldKeyID       string
+	OldKey         string
+	DeleteInactive bool
+	Force          bool
+	DryRun         bool
+
+	CredentialsFile string
+	ProfileName     string
+	Stdout          bool
+	Exec            string
+
+	NoVerify     bool
+	Wait         time.Duration
+	PollInterval time.Duration
+	Successes    int
+
+	MFASerial string
+	MFAToken  string
+	StateDir  string
+
+	// Fleet holds the --all-users selection; see rotate_all.go.
+	Fleet fleetOptions
+}
+
+func newCmdRotate(f *Factory, runF func(context.Context, *rotateOptions) error) *cobra.Command {
+	opts := &rotateOptions{f: f, OldKey: string(rotate.Deactivate), Wait: rotate.DefaultWait, PollInterval: rotate.DefaultPollInterval, Successes: rotate.DefaultSuccesses}
+	c := &cobra.Command{
+		Use:   "rotate [--user NAME] [--access-key-id OLD] [destination]",
+		Short: "Replace an access key with a new one, without locking anyone out",
+		Long: `Rotate an access key: create a new key, hand its secret over, verify that
+it works, then deactivate (or keep, or delete) the old key.
+
+Steps: inspect the keys; make room (IAM allows two keys: --delete-inactive
+deletes an Inactive second key, otherwise keyrot stops before any change);
+create the new key; hand the secret to its destination; verify it with STS
+GetCallerIdentity signed by the new key until it answers 3 times in a row
+(IAM is eventually consistent; up to --wait); then apply --old-key.
+
+Destinations for the new secret (choose one):
+  --profile-name NAME   write it into that profile of the shared credentials
+                        file (--credentials-file; atomic, mode 0600, every other
+                        line kept, a timestamped backup kept)
+  --stdout              print it once as a JSON object
+  --exec CMD            run CMD through sh -c with AWS_ACCESS_KEY_ID,
+                        AWS_SECRET_ACCESS_KEY, KEYROT_USER and
+                        KEYROT_OLD_ACCESS_KEY_ID in its environment (never on
+                        its command line); continue only if it exits 0
+When you rotate your own key with credentials from the shared credentials
+file, the default is the profile in use.
+
+Any failure after the new key exists rolls back: the old key is active again,
+the new key is deleted, the credentials file restored (exit 8). If the
+rollback fails too, keyrot prints the commands that finish it (exit 9). A
+journal in the state directory lets a later run finish or undo a rotation
+that a crash interrupted. One rotation per user runs at a time.` + exitStatusHelp,
+		Example: `  # Rotate your own key in ~/.aws/credentials (the profile in use)
+  keyrot rotate
+
+  # Rotate a service user's key and hand it to a deploy script
+  keyrot rotate --user ci-bot --exec './update-ci-secret.sh'
+
+  # Rotate into a named profile, deleting an old Inactive key to make room
+  keyrot rotate --user Bob --profile-name bob --delete-inactive
+
+  # See the plan first
+  keyrot rotate --user Bob --stdout --dry-run`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := opts.validate(c); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			if opts.Fleet.AllUsers {
+				return runRotateAll(c.Context(), opts)
+			}
+			return runRotate(c.Context(), opts)
+		},
+	}
+	fl := c.Flags()
+	addUserFlag(c, &opts.User, "user whose key to rotate")
+	addKeyFlag(c, &opts.OldKeyID, "the key to replace (default: the user's only key, or the key signing the request)")
+	fl.StringVar(&opts.OldKey, "old-key", opts.OldKey, "what to do with the old key once the new one works: deactivate, keep or delete")
+	fl.BoolVar(&opts.DeleteInactive, "delete-inactive", false, "when the user already has two keys, delete the Inactive one to make room")
+	fl.BoolVar(&opts.Force, "force", false, "allow deactivating the signing key without verifying the new one")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
+	fl.StringVar(&opts.CredentialsFile, "credentials-file", "", "shared credentials file to update (default: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)")
+	fl.StringVar(&opts.ProfileName, "profile-name", "", "profile in the credentials file that receives the new key")
+	fl.BoolVar(&opts.Stdout, "stdout", false, "print the new key once, as JSON, on stdout")
+	fl.StringVar(&opts.Exec, "exec", "", "command (sh -c) that receives the new key in its environment")
+	fl.BoolVar(&opts.NoVerify, "no-verify", false, "skip verifying the new key with STS")
+	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
+	fl.DurationVar(&opts.PollInterval, "verify-interval", opts.PollInterval, "time between verification calls")
+	fl.IntVar(&opts.Successes, "verify-successes", opts.Successes, "consecutive successful STS calls that count as verified")
+	fl.StringVar(&opts.MFASerial, "mfa-serial", "", "MFA device ARN, for policies that require MFA to manage keys")
+	fl.StringVar(&opts.MFAToken, "mfa-token", "", "current MFA code (with --mfa-serial)")
+	fl.StringVar(&opts.StateDir, "state-dir", "", "where journals and locks live (default $XDG_STATE_HOME/keyrot or ~/.local/state/keyrot)")
+	addFleetFlags(c, &opts.Fleet)
+	return c
+}
+
+func (o *rotateOptions) validate(c *cobra.Command) error {
+	if err := validateTarget(o.User, o.OldKeyID); err != nil {
+		return err
+	}
+	p, err := rotate.ParseOldKeyPolicy(o.OldKey)
+	if err != nil {
+		return err
+	}
+	o.OldKey = string(p)
+	n := 0
+	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout or --exec")
+	}
+	if o.CredentialsFile != "" && (o.Stdout || o.Exec != "") {
+		return usageErrorf("--credentials-file goes with --profile-name, not with --stdout or --exec")
+	}
+	if o.Stdout && o.f.Global.Output == "json" && !o.DryRun {
+		return usageErrorf("--stdout prints the new key as JSON on stdout; the result goes to stderr, so leave out --output json")
+	}
+	if o.Wait <= 0 && !o.NoVerify {
+		return usageErrorf("invalid --wait %s: must be positive (or use --no-verify)", o.Wait)
+	}
+	if o.PollInterval < 100*time.Millisecond || o.PollInterval > time.Minute {
+		return usageErrorf("invalid --verify-interval %s: use 100ms to 1m", o.PollInterval)
+	}
+	if o.Successes < 1 || o.Successes > 20 {
+		return usageErrorf("invalid --verify-successes %d: use 1 to 20", o.Successes)
+	}
+	if (o.MFASerial == "") != (o.MFAToken == "") {
+		return usageErrorf("--mfa-serial and --mfa-token go together")
+	}
+	if o.MFAToken != "" && (len(o.MFAToken) != 6 || strings.Trim(o.MFAToken, "0123456789") != "") {
+		return usageErrorf("invalid --mfa-token %q: an MFA code is 6 digits", o.MFAToken)
+	}
+	if o.ProfileName != "" && strings.ContainsAny(o.ProfileName, "[]\r\n") {
+		return usageErrorf("invalid --profile-name %q: no brackets or line breaks", o.ProfileName)
+	}
+	return o.Fleet.validate(c, o)
+}
+
+// rotationSession is a client ready to rotate: MFA session applied, the
+// signer known and the caller resolved when --user was omitted.
+type rotationSession struct {
+	client *iamx.Client
+	signer iamx.Signer
+	caller iamx.Identity
+	// profileSigner is set when the signing key came from the shared
+	// credentials file: the profile a self-rotation updates by default.
+	profileSigner bool
+}
+
+func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, error) {
+	c, err := o.f.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if o.MFASerial != "" {
+		creds, err := c.SessionToken(ctx, o.MFASerial, o.MFAToken, 0)
+		if err != nil {
+			return nil, fmt.Errorf("get an MFA session (STS GetSessionToken) for %s: %w", o.MFASerial, err)
+		}
+		c = c.WithCredentials(credentials.StaticCredentialsProvider{Value: creds})
+	}
+	s, err := c.Signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs := &rotationSession{client: c, signer: s, profileSigner: strings.HasPrefix(s.Source, "SharedConfigCredentials")}
+	// With --user, self-rotation is recognised by the signing key being
+	// one of U's keys, so STS is only asked when the user is implicit.
+	if o.User == "" {
+		if s.Temporary && o.MFASerial == "" {
+			return nil, usageErrorf("the credentials in use are temporary (a session token or an ASIA key), so IAM cannot tell whose key to rotate: pass --user NAME")
+		}
+		id, err := c.CallerIdentity(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("identify the caller (STS GetCallerIdentity): %w", err)
+		}
+		if id.AssumedRole {
+			return nil, usageErrorf("the caller %s is a role session, which has no access keys: pass --user NAME", id.ARN)
+		}
+		rs.caller = id
+	}
+	return rs, nil
+}
+
+// destination picks where the secret goes.
+func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.Destination, error) {
+	f := o.f
+	switch {
+	case o.Stdout:
+		return rotate.Stdout{W: f.IO.Out}, nil
+	case o.Exec != "":
+		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
+	}
+	path := o.CredentialsFile
+	if path == "" {
+		p, err := credfile.Path()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	profile := o.ProfileName
+	if profile == "" {
+		self := o.User == "" || user == rs.caller.User
+		if !self || !rs.profileSigner {
+			return nil, usageErrorf("choose where the new secret for %s goes: --profile-name NAME (the shared credentials file), --stdout, or --exec CMD", user)
+		}
+		profile = profileInUse(f)
+	}
+	return rotate.CredentialsFile{Path: path, Profile: profile, Now: f.Now}, nil
+}
+
+// profileInUse is the profile the SDK read: --profile, AWS_PROFILE, or default.
+func profileInUse(f *Factory) string {
+	if f.Global.Profile != "" {
+		return f.Global.Profile
+	}
+	if p := os.Getenv("AWS_PROFILE"); p != "" {
+		return p
+	}
+	return "default"
+}
+
+// rotateJSON is the result document; it never holds a secret.
+type rotateJSON struct {
+	UserName      string
+	DryRun        bool
+	NothingToDo   bool   `json:",omitempty"`
+	Reason        string `json:",omitempty"`
+	Plan          []string
+	NewKey        *keyJSONShort `json:",omitempty"`
+	OldKey        *keyJSONShort `json:",omitempty"`
+	OldKeyDeleted bool
+	Deleted       string `json:"DeletedInactiveKey,omitempty"`
+	Destination   string
+	Verified      bool
+	VerifyCalls   int
+	Recovered     *rotate.Recovery `json:",omitempty"`
+	Steps         []stepJSON
+	DurationMs    int64
+}
+
+type keyJSONShort struct {
+	AccessKeyID string `json:"AccessKeyId"`
+	Status      iamx.Status
+	CreateDate  *string
+}
+
+type stepJSON struct {
+	Step       string
+	DurationMs int64
+	Error      string `json:",omitempty"`
+}
+
+func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) rotate.Options {
+	f := o.f
+	return rotate.Options{
+		User:           o.User,
+		Caller:         rs.caller,
+		Signer:         rs.signer,
+		OldKeyID:       o.OldKeyID,
+		OldKey:         rotate.OldKeyPolicy(o.OldKey),
+		DeleteInactive: o.DeleteInactive,
+		Force:          o.Force,
+		Destination:    dest,
+		Verify:         !o.NoVerify,
+		Wait:           o.Wait,
+		PollInterval:   o.PollInterval,
+		Successes:      o.Successes,
+		ClientFor: func(id string, secret iamx.Secret) rotate.Keys {
+			return rs.client.WithCredentials(credentials.NewStaticCredentialsProvider(id, secret.Reveal(), ""))
+		},
+		Now:      f.Now,
+		OnStep:   o.onStep,
+		StateDir: o.StateDir,
+		DryRun:   o.DryRun,
+	}
+}
+
+func (o *rotateOptions) onStep(s rotate.Step) {
+	if !s.Done {
+		return
+	}
+	switch {
+	case s.Err != nil:
+		o.f.message("  %-9s failed after %s: %v", s.Name, s.Elapsed.Round(time.Millisecond), s.Err)
+	case s.Detail != "":
+		o.f.message("  %-9s %s (%s)", s.Name, s.Detail, s.Elapsed.Round(time.Millisecond))
+	default:
+		o.f.message("  %-9s done (%s)", s.Name, s.Elapsed.Round(time.Millisecond))
+	}
+}
+
+func runRotate(ctx context.Context, opts *rotateOptions) error {
+	rs, err := opts.openSession(ctx)
+	if err != nil {
+		return err
+	}
+	user := opts.User
+	if user == "" {
+		user = rs.caller.Name()
+	}
+	var dest rotate.Destination
+	if d, err := opts.destination(rs, user); err == nil {
+		dest = d
+	} else if !opts.DryRun {
+		return err
+	}
+	ro := opts.options(rs, dest)
+	if opts.DryRun {
+		if dest == nil {
+			ro.Destination = nil
+		}
+		plan, err := rotate.Plan(ctx, rs.client, ro)
+		if err != nil {
+			return rotateError(err, user)
+		}
+		return opts.reportPlan(plan, dest)
+	}
+	opts.f.message("Rotating the access key of %s; the new secret goes to %s.", user, dest.Describe())
+	res, err := rotate.Run(ctx, rs.client, ro)
+	if err != nil {
+		return rotateError(err, user)
+	}
+	return opts.reportResult(res)
+}
+
+func (o *rotateOptions) reportPlan(p rotate.RotationPlan, dest rotate.Destination) error {
+	f := o.f
+	where := "(no destination chosen: add --profile-name, --stdout or --exec)"
+	if dest != nil {
+		where = dest.Describe()
+	}
+	if p.NothingToDo {
+		f.message("dry run: nothing to rotate: %s", p.Reason)
+	} else {
+		f.message("dry run: the rotation of %s would:", p.User)
+		for i, a := range p.Actions {
+			f.message("  %d. %s", i+1, a)
+		}
+		f.message("The new secret would go to %s. Nothing was changed.", where)
+	}
+	doc := rotateJSON{UserName: p.User, DryRun: true, NothingToDo: p.NothingToDo, Reason: p.Reason, Plan: p.Actions, Destination: where, Steps: []stepJSON{}}
+	if doc.Plan == nil {
+		doc.Plan = []string{}
+	}
+	if p.OldKey.ID != "" {
+		doc.OldKey = &keyJSONShort{AccessKeyID: p.OldKey.ID, Status: p.OldKey.Status, CreateDate: jsonTime(p.OldKey.Created)}
+	}
+	if o.f.outputFormat() != "json" && o.f.Global.Query == "" {
+		return nil
+	}
+	return f.render(view{JSON: doc})
+}
+
+func (o *rotateOptions) reportResult(r rotate.Result) error {
+	f := o.f
+	doc := rotateJSON{
+		UserName: r.User, NothingToDo: r.NothingToDo, Reason: r.Reason, Plan: []string{},
+		OldKeyDeleted: r.OldKeyDeleted, Deleted: r.DeletedInactive, Destination: r.Destination,
+		Verified: r.Verified, VerifyCalls: r.VerifyCalls, Recovered: r.Recovered, DurationMs: r.Duration.Milliseconds(),
+		Steps: make([]stepJSON, 0, len(r.Steps)),
+	}
+	if r.Recovered != nil {
+		f.message("Found an unfinished rotation of %s (new key %s, stopped at %s): %s. %s", r.User, r.Recovered.NewKeyID, r.Recovered.Step, r.Recovered.Action, r.Recovered.Detail)
+	}
+	for _, s := range r.Steps {
+		doc.Steps = append(doc.Steps, stepJSON{Step: s.Step, DurationMs: s.Duration.Milliseconds(), Error: s.Err})
+	}
+	if r.NewKey.ID != "" {
+		doc.NewKey = &keyJSONShort{AccessKeyID: r.NewKey.ID, Status: r.NewKey.Status, CreateDate: jsonTime(r.NewKey.Created)}
+	}
+	if r.OldKey.ID != "" {
+		doc.OldKey = &keyJSONShort{AccessKeyID: r.OldKey.ID, Status: r.OldKey.Status, CreateDate: jsonTime(r.OldKey.Created)}
+	}
+	switch {
+	case r.NothingToDo:
+		f.message("Nothing to rotate: %s", r.Reason)
+	case r.NewKey.ID != "":
+		old := fmt.Sprintf("%s is now %s", r.OldKey.ID, r.OldKey.Status)
+		if r.OldKeyDeleted {
+			old = r.OldKey.ID + " was deleted"
+		}
+		verified := "not verified (--no-verify)"
+		if r.Verified {
+			verified = fmt.Sprintf("verified with %d STS calls", r.VerifyCalls)
+		}
+		f.message("Rotated %s: new key %s in %s, %s; %s. Took %s.", r.User, r.NewKey.ID, r.Destination, verified, old, r.Duration.Round(time.Millisecond))
+		if r.OldKey.Status == iamx.StatusInactive && !r.OldKeyDeleted {
+			f.message("To undo: keyrot rollback --user %s", r.User)
+		}
+	}
+	if o.Stdout {
+		// stdout carried the secret; the result stays on stderr.
+		return nil
+	}
+	oldID, oldStatus := "", ""
+	if doc.OldKey != nil {
+		oldID, oldStatus = doc.OldKey.AccessKeyID, string(doc.OldKey.Status)
+		if r.OldKeyDeleted {
+			oldStatus = "Deleted"
+		}
+	}
+	newID := ""
+	if doc.NewKey != nil {
+		newID = doc.NewKey.AccessKeyID
+	}
+	var rows [][]string
+	if !r.NothingToDo {
+		rows = [][]string{{r.User, newID, oldID, oldStatus, r.Destination}}
+	}
+	return f.render(view{JSON: doc, Header: []string{"USER", "NEW KEY", "OLD KEY", "OLD KEY STATUS", "DESTINATION"}, Rows: rows})
+}
+
+// rotateError adds the next step to a rotation failure.
+func rotateError(err error, user string) error {
+	var lim *rotate.KeyLimitError
+	var locked *rotate.LockedError
+	switch {
+	case errors.As(err, &lim):
+		return withHint(err, "run `keyrot list --user %s`; pass --delete-inactive to delete an Inactive key, or deactivate one of the Active keys first", user)
+	case errors.As(err, &locked):
+		return withHint(err, "wait for that rotation to finish; if its process is gone, run the command again once its lock is released")
+	case errors.Is(err, rotate.ErrRollbackFailed):
+		return err
+	case errors.Is(err, rotate.ErrRolledBack):
+		return withHint(err, "nothing changed for %s; fix the cause above and run the rotation again", user)
+	case errors.Is(err, rotate.ErrLockout):
+		return withHint(err, "drop --no-verify, or pass --force if you accept the risk")
+	}
+	return err
+}
