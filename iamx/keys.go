@@ -93,8 +93,15 @@ func notApplicable(s string) string {
 
 // CreateKey creates an access key for user ("" = the signing user). The
 // returned secret is the only copy that will ever exist.
+//
+// It is sent once, without the SDK's retries: CreateAccessKey is not
+// idempotent, and a retry after a lost response would create a second key
+// while the first one's secret is gone. The caller lists the keys to find
+// out what a failed call did.
 func (c *Client) CreateKey(ctx context.Context, user string) (NewKey, error) {
-	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: optional(user)})
+	out, err := c.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: optional(user)}, func(o *iam.Options) {
+		o.RetryMaxAttempts = 1
+	})
 	if err != nil {
 		return NewKey{}, classify(err)
 	}

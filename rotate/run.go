@@ -54,7 +54,7 @@ type Recovery struct {
 // back a rotation an earlier run left unfinished. A rotation that was
 // finished from the journal is reported in Result.Recovered and not
 // repeated; one that was rolled back is followed by a fresh rotation.
-func Run(ctx context.Context, keys Keys, opts Options) (Result, error) {
+func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error) {
 	o := opts.withDefaults()
 	if err := o.validate(); err != nil {
 		return Result{}, err
@@ -84,7 +84,7 @@ func Run(ctx context.Context, keys Keys, opts Options) (Result, error) {
 
 	r := &runner{o: o, keys: keys, client: keys, name: name, apiUser: apiUser, res: &res,
 		st: store{path: stateFile(dir, name, ".json"), now: o.Now}}
-	defer func() { res.Duration = o.Now().Sub(res.Started) }()
+	defer func() { result.Duration = o.Now().Sub(result.Started) }()
 
 	j, err := r.st.load()
 	if err != nil {

@@ -156,6 +156,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	fmt.Fprintf(stderr, "benchcli: simulator at %s, %d runs per tool and operation\n", srv.URL(), o.n)
+	loadBefore := loadAverage()
 	var results []*result
 	for _, op := range ops {
 		rs := make(map[string]*result, len(tools))
@@ -196,6 +197,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	m := describeMachine(tools, env)
+	m.load = loadBefore + " before, " + loadAverage() + " after"
 	section := render(results, m, o.n, o.users+2)
 	if o.out == "-" {
 		_, err := io.WriteString(stdout, section)
@@ -236,7 +238,6 @@ func cleanEnv(id, secret string) ([]string, func(), error) {
 		"AWS_PAGER=",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CLI_AUTO_PROMPT=off",
-		"KEYROT_STATE_DIR=" + filepath.Join(dir, "state"),
 	}
 	return env, cleanup, nil
 }
@@ -295,6 +296,7 @@ type machine struct {
 	cpu, os, goVersion, keyrot, aws string
 	cores                           int
 	date                            string
+	load                            string // 1-minute load average around the runs
 }
 
 func describeMachine(tools []tool, env []string) machine {
@@ -328,6 +330,19 @@ func describeMachine(tools []tool, env []string) machine {
 		}
 	}
 	return m
+}
+
+// loadAverage is the 1-minute load average: other work on the machine
+// stretches wall times (CPU times much less), so the report shows it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 func cpuModel() string {
@@ -371,6 +386,7 @@ func render(results []*result, m machine, n, users int) string {
 	fmt.Fprintf(&b, "| Go | %s |\n", m.goVersion)
 	fmt.Fprintf(&b, "| keyrot | `%s` |\n", m.keyrot)
 	fmt.Fprintf(&b, "| AWS CLI | `%s` |\n", m.aws)
+	fmt.Fprintf(&b, "| load average (1 min) | %s |\n", m.load)
 	fmt.Fprintf(&b, "| runs | %d per tool and operation, alternating, after one warm-up run each; simulator with %d users in the same process as the harness |\n\n", n, users)
 
 	fmt.Fprintf(&b, "| operation | tool | median wall | p90 wall | median CPU (user+sys) | peak RSS (max / median) | requests per run |\n")

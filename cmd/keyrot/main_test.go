@@ -1,19 +1,23 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/keyrot/keyrot/cmd"
 	"github.com/keyrot/keyrot/iamx/iamsim"
+	"github.com/keyrot/keyrot/rotate/credfile"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -42,13 +46,37 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup:               setupSimulator,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"sim":   cmdSim,
-			"fails": cmdFails,
+			"sim":      cmdSim,
+			"fails":    cmdFails,
+			"waitfile": cmdWaitFile,
 		},
 	})
 }
 
-const simKey = "sim"
+const (
+	simKey   = "sim"
+	holdsKey = "holds"
+)
+
+// holds keeps the release functions of `sim hold`.
+type holds struct {
+	mu      sync.Mutex
+	release map[string]func()
+}
+
+// cmdWaitFile waits up to 20 s for a file to exist: waitfile PATH
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	path := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear within 20s", args[0])
+}
 
 // cmdFails runs a program and asserts its exact exit code:
 //
@@ -90,6 +118,7 @@ func setupSimulator(env *testscript.Env) error {
 	)
 	env.Defer(srv.Close)
 	env.Values[simKey] = srv
+	env.Values[holdsKey] = &holds{release: map[string]func(){}}
 	set := func(name, user string, i int) {
 		keys := srv.Keys(user)
 		env.Setenv(name, keys[i].ID)
@@ -129,10 +158,16 @@ func setupSimulator(env *testscript.Env) error {
 //	sim fail-always ACTION CODE
 //	sim throttle ACTION N
 //	sim deny USER ACTION
+//	sim drop-response ACTION      run the next call of ACTION, then drop the connection
 //	sim clear                     remove every injected fault
 //	sim session USER              sign as USER with temporary credentials
 //	sim sign-as USER IDX          sign with USER's IDX'th key (0-based)
 //	sim propagation DURATION
+//	sim hold ACTION               hold calls of ACTION until released
+//	sim wait-held ACTION          wait until a call of ACTION is being held
+//	sim release ACTION
+//	sim invariant USER FILE PROFILE       the rotation invariant, strict
+//	sim invariant-weak USER FILE PROFILE  ... allowing orphans a killed process left
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	srv := ts.Value(simKey).(*iamsim.Server)
 	if len(args) == 0 {
@@ -205,6 +240,9 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	case "deny":
 		need(2)
 		srv.Deny(args[1], args[2])
+	case "drop-response":
+		need(1)
+		srv.DropNextResponse(args[1])
 	case "clear":
 		srv.ClearFaults()
 	case "session":
@@ -218,6 +256,32 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		k := srv.Keys(args[1])[atoi(args[2])]
 		ts.Setenv("AWS_ACCESS_KEY_ID", k.ID)
 		ts.Setenv("AWS_SECRET_ACCESS_KEY", k.Secret)
+	case "hold":
+		need(1)
+		h := ts.Value(holdsKey).(*holds)
+		h.mu.Lock()
+		h.release[args[1]] = srv.Hold(args[1])
+		h.mu.Unlock()
+	case "wait-held":
+		need(1)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		ts.Check(srv.WaitHeld(ctx, args[1]))
+	case "release":
+		need(1)
+		h := ts.Value(holdsKey).(*holds)
+		h.mu.Lock()
+		if r := h.release[args[1]]; r != nil {
+			r()
+			delete(h.release, args[1])
+		}
+		h.mu.Unlock()
+	case "invariant":
+		need(3)
+		checkInvariant(ts, srv, args[1], ts.MkAbs(args[2]), args[3], true)
+	case "invariant-weak":
+		need(3)
+		checkInvariant(ts, srv, args[1], ts.MkAbs(args[2]), args[3], false)
 	case "propagation":
 		need(1)
 		d, err := time.ParseDuration(args[1])
@@ -225,5 +289,47 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		srv.SetPropagationDelay(d)
 	default:
 		ts.Fatalf("unknown sim command %q", args[0])
+	}
+}
+
+// checkInvariant asserts what every rotation must leave behind, whatever
+// failed: USER has an Active key whose secret someone holds (the original,
+// recorded at setup, or the one in the credentials file), and - strictly -
+// no Active key whose secret nobody holds; the credentials file parses and
+// is mode 0600.
+func checkInvariant(ts *testscript.TestScript, srv *iamsim.Server, user, file, profile string, strict bool) {
+	known := map[string]bool{}
+	for _, env := range []string{"ALICE_KEY_SECRET", "ADMIN_KEY_SECRET", "BOB_KEY1_SECRET", "BOB_KEY2_SECRET"} {
+		if v := ts.Getenv(env); v != "" {
+			known[v] = true
+		}
+	}
+	if data, err := os.ReadFile(file); err == nil {
+		f, err := credfile.Parse(data)
+		if err != nil {
+			ts.Fatalf("credentials file %s does not parse: %v", file, err)
+		}
+		if p, ok := f.Profile(profile); ok {
+			known[p.SecretAccessKey.Reveal()] = true
+		}
+		fi, err := os.Stat(file)
+		ts.Check(err)
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+			ts.Fatalf("credentials file %s has mode %v, want 0600", file, fi.Mode().Perm())
+		}
+	}
+	working := 0
+	for _, k := range srv.Keys(user) {
+		if k.Status != iamsim.StatusActive {
+			continue
+		}
+		if known[k.Secret] {
+			working++
+		} else if strict {
+			ts.Fatalf("%s has an Active key %s whose secret nobody holds", user, k.ID)
+		}
+	}
+	if working == 0 {
+		ts.Fatalf("%s has no Active key whose secret is known: locked out", user)
 	}
 }
