@@ -1,0 +1,107 @@
+package cmd
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/keyrot/keyrot/iamx/iamsim"
+)
+
+// benchEnv points keyrot at a fresh simulator with an admin caller and a
+// user alice with one key, the way a shell would through the environment.
+func benchEnv(b *testing.B) (*iamsim.Server, string) {
+	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}), iamsim.User("alice", iamsim.KeySeed{}))
+	b.Cleanup(srv.Close)
+	admin := srv.Keys("admin")[0]
+	dir := b.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            srv.URL(),
+		"AWS_ACCESS_KEY_ID":           admin.ID,
+		"AWS_SECRET_ACCESS_KEY":       admin.Secret,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"XDG_STATE_HOME":              dir,
+		// A CA bundle is parsed at every configuration load (about 3 ms
+		// for a system bundle): measure keyrot, not the machine's setting.
+		"AWS_CA_BUNDLE": "",
+	} {
+		b.Setenv(k, v)
+	}
+	return srv, srv.Keys("alice")[0].ID
+}
+
+// runCommand runs one keyrot command in-process, as Main would, minus the
+// process start: flag parsing, configuration loading, the requests, output.
+func runCommand(b *testing.B, args ...string) {
+	ios, _, _, errOut := TestIO()
+	root := newCmdRoot(newFactory(ios))
+	root.SetArgs(args)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		b.Fatalf("keyrot %v: %v\n%s", args, err, errOut)
+	}
+}
+
+// BenchmarkUpdateCommand is `keyrot update --user alice --access-key-id K
+// --status Inactive` end to end: one UpdateAccessKey request.
+func BenchmarkUpdateCommand(b *testing.B) {
+	srv, key := benchEnv(b)
+	srv.ResetCalls()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		status := "Inactive"
+		if i%2 == 1 {
+			status = "Active"
+		}
+		runCommand(b, "update", "--user", "alice", "--access-key-id", key, "--status", status)
+	}
+	b.ReportMetric(float64(srv.CallCount(""))/float64(b.N), "requests/op")
+}
+
+// BenchmarkDeactivateCommand is `keyrot deactivate --user alice` (no key
+// ID): ListAccessKeys, then UpdateAccessKey for each Active key.
+func BenchmarkDeactivateCommand(b *testing.B) {
+	srv, key := benchEnv(b)
+	b.ReportAllocs()
+	var calls int
+	for b.Loop() {
+		b.StopTimer()
+		runCommand(b, "update", "--user", "alice", "--access-key-id", key, "--status", "Active")
+		srv.ResetCalls()
+		b.StartTimer()
+		runCommand(b, "deactivate", "--user", "alice")
+		calls += srv.CallCount("")
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "requests/op")
+}
+
+// BenchmarkListCommand is `keyrot list --user alice --output json`:
+// ListAccessKeys plus one GetAccessKeyLastUsed per key, concurrently.
+func BenchmarkListCommand(b *testing.B) {
+	srv, _ := benchEnv(b)
+	srv.ResetCalls()
+	b.ReportAllocs()
+	for b.Loop() {
+		runCommand(b, "list", "--user", "alice", "--output", "json")
+	}
+	b.ReportMetric(float64(srv.CallCount(""))/float64(b.N), "requests/op")
+}
+
+// BenchmarkRotateCommand is one verified rotation, `keyrot rotate --user
+// alice --stdout --old-key delete --verify-interval 100ms`: ListAccessKeys,
+// CreateAccessKey, three GetCallerIdentity signed by the new key (IAM is
+// eventually consistent, so one success is not trusted), DeleteAccessKey.
+// Its wall time is mostly the two 100 ms pauses between verifications.
+func BenchmarkRotateCommand(b *testing.B) {
+	srv, _ := benchEnv(b)
+	srv.ResetCalls()
+	b.ReportAllocs()
+	for b.Loop() {
+		runCommand(b, "rotate", "--user", "alice", "--stdout", "--old-key", "delete", "--verify-interval", "100ms")
+	}
+	b.ReportMetric(float64(srv.CallCount(""))/float64(b.N), "requests/op")
+}
