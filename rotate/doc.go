@@ -27,7 +27,7 @@
 // Errors match, with errors.Is, one of the package's sentinels in addition
 // to the underlying iamx kind. Check them in this order, which is what
 // ExitCode does: ErrRollbackFailed (9), ErrInterrupted (130),
-// ErrRolledBack (8), ErrLockout (7), ErrLocked and ErrAmbiguous (1), then
+// ErrRolledBack (8), ErrLockout (7), ErrAmbiguous (2), ErrLocked (1), then
 // the iamx kinds (a KeyLimitError matches iamx.ErrKeyLimit, 4).
 //
 // # API calls
