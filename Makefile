@@ -72,3 +72,49 @@ fuzz:
 
 clean:
 	rm -rf $(BIN) dist
+
+# ---------------------------------------------------------------------------
+# Release, completions and the CLI benchmark (not part of `make test`).
+
+GORELEASER      := $(TOOLS)/goreleaser
+RELEASE_MIN_ARTIFACTS ?= 12
+
+$(GORELEASER):
+	GOBIN=$(TOOLS) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+## release-check: goreleaser check, then a local snapshot release into dist/ (slow: minutes)
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+	$(GORELEASER) release --snapshot --clean --skip=publish,sign,sbom
+	@cd dist && arts=$$(ls -1 *.tar.gz *.zip *.deb *.rpm checksums.txt homebrew/Casks/*.rb 2>/dev/null); \
+		echo "release artifacts in dist/:"; for a in $$arts; do printf '  %-56s %10s bytes\n' $$a $$(wc -c < $$a); done; \
+		n=$$(echo "$$arts" | grep -c .); echo "$$n artifacts"; \
+		if [ $$n -lt $(RELEASE_MIN_ARTIFACTS) ]; then echo "release-check: expected at least $(RELEASE_MIN_ARTIFACTS) artifacts"; exit 1; fi
+	@cd dist && sha256sum --quiet -c checksums.txt && echo "checksums.txt verifies"
+	@missing=0; for f in docs/man/*.1; do \
+		grep -q "manpages/$$(basename $$f)" dist/homebrew/Casks/keyrot.rb || { echo "cask lacks $$f: add it to homebrew_casks.manpages in .goreleaser.yaml"; missing=1; }; \
+		done; exit $$missing
+
+## completions: shell completion scripts into completions/ (as the release does)
+completions:
+	@mkdir -p completions
+	@for sh in bash zsh fish; do $(GO) run ./cmd/keyrot completion $$sh > completions/keyrot.$$sh || exit 1; done
+	@ls -1 completions/
+
+## bench-cli: time keyrot against the AWS CLI v2 on the simulator; writes docs/performance.md
+BENCH_N ?= 20
+bench-cli: build
+	@aws=""; \
+	for c in "$$(command -v aws)" /usr/bin/aws; do \
+		if [ -n "$$c" ] && [ -x "$$c" ] && "$$c" --version 2>&1 | grep -q '^aws-cli/2'; then aws=$$c; break; fi; \
+	done; \
+	if [ -z "$$aws" ]; then \
+		echo "bench-cli: installing the AWS CLI v2 from Debian (apt-get install awscli)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y awscli || { $$SUDO apt-get update && $$SUDO apt-get install -y awscli; } || exit 1; \
+		aws=/usr/bin/aws; \
+	fi; \
+	echo "bench-cli: $$("$$aws" --version 2>&1) at $$aws"; \
+	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -aws "$$aws" -n $(BENCH_N) -out docs/performance.md
+
+.PHONY: release-check completions bench-cli

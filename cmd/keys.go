@@ -235,7 +235,7 @@ func (o *statusOptions) listTarget(ctx context.Context, s *session) (string, []i
 
 func notFoundHint(err error, user string) string {
 	if errors.Is(err, iamx.ErrNotFound) && user != "" {
-		return fmt.Sprintf("check the user name; `keyrot list --all-users` lists the account's users")
+		return "check the user name; `keyrot list --all-users` lists the account's users"
 	}
 	return kindHint(err)
 }

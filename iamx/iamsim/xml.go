@@ -101,13 +101,6 @@ func (x *xw) leaf(name, value string) {
 	x.close(name)
 }
 
-// opt writes a leaf only when value is not empty, as AWS omits absent fields.
-func (x *xw) opt(name, value string) {
-	if value != "" {
-		x.leaf(name, value)
-	}
-}
-
 func (x *xw) time(name string, t time.Time) { x.leaf(name, isoTime(t)) }
 
 func (x *xw) bool(name string, v bool) { x.leaf(name, strconv.FormatBool(v)) }
