@@ -237,6 +237,10 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 		}
 		profile = profileInUse(f)
 	}
+	// A file keyrot cannot parse is found now, before a key is created.
+	if _, err := credfile.ReadProfile(path, profile); errors.Is(err, credfile.ErrSyntax) {
+		return nil, withHint(usageErrorf("cannot use the credentials file: %v", err), "fix that line, or send the new key elsewhere with --profile-name and --credentials-file, --stdout or --exec")
+	}
 	return rotate.CredentialsFile{Path: path, Profile: profile, Now: f.Now}, nil
 }
 
