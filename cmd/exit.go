@@ -45,6 +45,7 @@ var exitCodes = []struct {
 	{exitRolledBack, "rotation failed and was rolled back: the old key is active again"},
 	{exitRollbackFailed, "rotation failed and rollback failed: stderr prints the commands to recover"},
 	{exitPartial, "bulk run finished with some users failed"},
+	{exitFindings, "keyrot audit --fail-on-findings found findings"},
 	{exitInterrupted, "interrupted (SIGINT/SIGTERM) after finishing or rolling back the step in flight"},
 }
 

@@ -68,8 +68,8 @@ func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
 
 // validate checks the global flags before any command runs.
 func (g *globalOptions) validate() error {
-	if g.Output != "" && g.Output != "table" && g.Output != "json" && g.Output != "text" {
-		return usageErrorf("invalid --output %q: use table, json or text", g.Output)
+	if g.Output != "" && g.Output != "table" && g.Output != "json" && g.Output != "text" && g.Output != "csv" {
+		return usageErrorf("invalid --output %q: use table, json or text (or csv for keyrot audit)", g.Output)
 	}
 	switch g.Color {
 	case "auto", "on", "off":
@@ -130,7 +130,10 @@ global flags below.` + exitStatusHelp,
 			return c.Help()
 		},
 		PersistentPreRunE: func(c *cobra.Command, args []string) error {
-			return f.Global.validate()
+			if err := f.Global.validate(); err != nil {
+				return err
+			}
+			return checkCSV(c, f.Global)
 		},
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
@@ -150,6 +153,8 @@ global flags below.` + exitStatusHelp,
 		newCmdUpdate(f, nil),
 		newCmdRotate(f, nil),
 		newCmdRollback(f, nil),
+		newCmdAudit(f, nil),
+		newCmdEnforce(f, nil),
 		newCmdVersion(f),
 		newCmdCompletion(f),
 		newExitCodesTopic(),
