@@ -271,7 +271,9 @@ func countMiddleware(n *atomic.Int64) func(*middleware.Stack) error {
 	}
 }
 
-// debugMiddleware writes one line per HTTP attempt. It deliberately logs
+// debugMiddleware writes one line per HTTP attempt. It wraps the
+// deserializer (first in the deserialize step) so that it sees AWS's error
+// code; retries happen in the finalize step, above it. It deliberately logs
 // neither headers (the Authorization header, a session token) nor bodies
 // (CreateAccessKey's response carries the secret).
 func debugMiddleware(w io.Writer) func(*middleware.Stack) error {
@@ -302,6 +304,6 @@ func debugMiddleware(w io.Writer) func(*middleware.Stack) error {
 				fmt.Fprintln(w, line)
 				mu.Unlock()
 				return out, md, err
-			}), middleware.After)
+			}), middleware.Before)
 	}
 }

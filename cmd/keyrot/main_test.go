@@ -158,6 +158,7 @@ func setupSimulator(env *testscript.Env) error {
 //	sim fail-always ACTION CODE
 //	sim throttle ACTION N
 //	sim deny USER ACTION
+//	sim no-secrets                no secret the simulator issued is in the last stdout/stderr
 //	sim drop-response ACTION      run the next call of ACTION, then drop the connection
 //	sim clear                     remove every injected fault
 //	sim session USER              sign as USER with temporary credentials
@@ -240,6 +241,18 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	case "deny":
 		need(2)
 		srv.Deny(args[1], args[2])
+	case "no-secrets":
+		// no-secrets: neither stdout nor stderr of the last command holds
+		// any secret the simulator issued.
+		need(0)
+		out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+		for _, u := range srv.Users() {
+			for _, k := range srv.Keys(u) {
+				if strings.Contains(out, k.Secret) {
+					ts.Fatalf("the secret of %s (%s) was printed", k.ID, u)
+				}
+			}
+		}
 	case "drop-response":
 		need(1)
 		srv.DropNextResponse(args[1])
