@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 //	carol  one Inactive key ($CAROL_KEY)
 //	dave   two Inactive keys ($DAVE_KEY1, $DAVE_KEY2)
 //	erin   no keys
+//	frank  one Active key ($FRANK_KEY); key management requires MFA (code 123456)
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -115,6 +116,8 @@ func setupSimulator(env *testscript.Env) error {
 			iamsim.KeySeed{Created: now.Add(-50 * day), Status: "Inactive"},
 			iamsim.KeySeed{Created: now.Add(-40 * day), Status: "Inactive"}),
 		iamsim.User("erin"),
+		iamsim.User("frank", iamsim.KeySeed{Created: now.Add(-95 * day)}),
+		iamsim.RequireMFA("frank", "arn:aws:iam::123456789012:mfa/frank", "123456"),
 	)
 	env.Defer(srv.Close)
 	env.Values[simKey] = srv
@@ -131,6 +134,7 @@ func setupSimulator(env *testscript.Env) error {
 	set("CAROL_KEY", "carol", 0)
 	set("DAVE_KEY1", "dave", 0)
 	set("DAVE_KEY2", "dave", 1)
+	set("FRANK_KEY", "frank", 0)
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            srv.URL(),
 		"AWS_ACCESS_KEY_ID":           srv.Keys("admin")[0].ID,
