@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -27,7 +28,12 @@ func newFactory(ios *IOStreams) *Factory {
 		err    error
 	)
 	f.Client = func(ctx context.Context) (*iamx.Client, error) {
-		once.Do(func() { client, err = iamx.Load(ctx, f.Global.loadOptions(ios)) })
+		once.Do(func() {
+			if f.Global.NoVerifySSL {
+				fmt.Fprintln(ios.ErrOut, "keyrot: warning: --no-verify-ssl: TLS certificates are not verified; anyone on the network path can read and change these requests")
+			}
+			client, err = iamx.Load(ctx, f.Global.loadOptions(ios))
+		})
 		return client, err
 	}
 	return f

@@ -1,8 +1,10 @@
 package iamx
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -102,12 +104,14 @@ func Load(ctx context.Context, o LoadOptions) (*Client, error) {
 		fns = append(fns, config.WithRetryMode(o.RetryMode))
 	}
 	if o.CABundle != "" {
-		f, err := os.Open(o.CABundle)
+		pem, err := os.ReadFile(o.CABundle)
 		if err != nil {
 			return nil, &InputError{"--ca-bundle", o.CABundle, err.Error()}
 		}
-		defer f.Close()
-		fns = append(fns, config.WithCustomCABundle(f))
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return nil, &InputError{"--ca-bundle", o.CABundle, "the file holds no PEM-encoded certificate"}
+		}
+		fns = append(fns, config.WithCustomCABundle(bytes.NewReader(pem)))
 	}
 	if o.ConnectTimeout > 0 || o.ReadTimeout > 0 || o.NoVerifySSL {
 		fns = append(fns, config.WithHTTPClient(httpClient(o)))

@@ -2,8 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,8 +57,30 @@ func TestScripts(t *testing.T) {
 			"sim":      cmdSim,
 			"fails":    cmdFails,
 			"waitfile": cmdWaitFile,
+			"gen-ca":   cmdGenCA,
 		},
 	})
+}
+
+// cmdGenCA writes a self-signed CA certificate in PEM: gen-ca FILE
+func cmdGenCA(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: gen-ca FILE")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "keyrot test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
 }
 
 const (
@@ -167,6 +196,7 @@ func setupSimulator(env *testscript.Env) error {
 //	sim clear                     remove every injected fault
 //	sim session USER              sign as USER with temporary credentials
 //	sim sign-as USER IDX          sign with USER's IDX'th key (0-based)
+//	sim latency DURATION          added to every call
 //	sim propagation DURATION
 //	sim hold ACTION               hold calls of ACTION until released
 //	sim wait-held ACTION          wait until a call of ACTION is being held
@@ -299,6 +329,11 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	case "invariant-weak":
 		need(3)
 		checkInvariant(ts, srv, args[1], ts.MkAbs(args[2]), args[3], false)
+	case "latency":
+		need(1)
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.SetLatency(d)
 	case "propagation":
 		need(1)
 		d, err := time.ParseDuration(args[1])
