@@ -44,8 +44,12 @@ func (e *Error) Error() string {
 		return e.Code
 	case e.HTTPStatus != 0:
 		return fmt.Sprintf("HTTP %d %s", e.HTTPStatus, http.StatusText(e.HTTPStatus))
+	case e.Err != nil:
+		return e.Err.Error()
+	case e.Kind != nil:
+		return e.Kind.Error()
 	}
-	return e.Err.Error()
+	return "unknown AWS error"
 }
 
 // Unwrap exposes both the kind and the SDK's error.
