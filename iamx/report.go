@@ -39,24 +39,32 @@ type ReportKey struct {
 	LastUsed    LastUsed
 }
 
-// ReportPollInterval is how long CredentialReport waits between checks
-// while IAM generates the report.
-const ReportPollInterval = 2 * time.Second
+// While IAM generates the report, CredentialReport checks after
+// ReportFirstPoll, then waits twice as long each time, up to
+// ReportMaxPoll: a small account's report (ready in about a second) costs
+// one or two checks and little waiting, a large one's a check every few
+// seconds, never a burst of requests.
+const (
+	ReportFirstPoll = 500 * time.Millisecond
+	ReportMaxPoll   = 4 * time.Second
+)
 
 // CredentialReport generates (or reuses: IAM keeps a report for 4 hours)
 // the credential report and downloads it: two requests when a report is
-// fresh, one more per poll while IAM is still generating it.
+// fresh, one more per check while IAM is still generating it.
 func (c *Client) CredentialReport(ctx context.Context) (Report, error) {
 	out, err := c.iam.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 	if err != nil {
 		return Report{}, classify(err)
 	}
 	ready := out.State == types.ReportStateTypeComplete
+	wait := ReportFirstPoll
 	for {
 		if !ready {
-			if err := c.Sleep(ctx, ReportPollInterval); err != nil {
+			if err := c.Sleep(ctx, wait); err != nil {
 				return Report{}, err
 			}
+			wait = min(2*wait, ReportMaxPoll)
 		}
 		got, err := c.iam.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 		var notReady *types.CredentialReportNotReadyException

@@ -1,0 +1,108 @@
+package iamx_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/iamx/iamsim"
+)
+
+// fakeClock is the simulator's clock, moved only by the client's Sleep.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// reportClient is a client of a simulator whose credential report takes
+// delay to generate on a clock that moves only when the client sleeps.
+func reportClient(t *testing.T, delay time.Duration) (*iamx.Client, *[]time.Duration) {
+	t.Helper()
+	clk := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	srv := iamsim.NewServer(iamsim.Now(clk.Now), iamsim.ReportDelay(delay),
+		iamsim.User("admin", iamsim.KeySeed{}), iamsim.User("bob", iamsim.KeySeed{}, iamsim.KeySeed{Status: iamsim.StatusInactive}))
+	t.Cleanup(srv.Close)
+	admin := srv.Keys("admin")[0]
+	c := iamx.New(aws.Config{
+		BaseEndpoint: aws.String(srv.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider(admin.ID, admin.Secret, ""),
+	})
+	var waits []time.Duration
+	c.Sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		clk.Add(d)
+		return ctx.Err()
+	}
+	return c, &waits
+}
+
+func TestCredentialReportPolls(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		delay    time.Duration
+		waits    []time.Duration
+		requests int64
+	}{
+		// The simulator, like IAM, answers the first Generate with
+		// STARTED, so even an instant report costs one short wait.
+		{0, []time.Duration{500 * time.Millisecond}, 2},
+		{time.Second, []time.Duration{500 * time.Millisecond, time.Second}, 3},
+		// 0.5 + 1 + 2 + 4 = 7.5 s: checks double, capped at 4 s.
+		{5 * time.Second, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}, 5},
+		{12 * time.Second, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second, 4 * time.Second}, 7},
+	} {
+		t.Run(tc.delay.String(), func(t *testing.T) {
+			t.Parallel()
+			c, waits := reportClient(t, tc.delay)
+			r, err := c.CredentialReport(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(*waits, tc.waits) {
+				t.Errorf("waits = %v, want %v", *waits, tc.waits)
+			}
+			if got := c.Requests(); got != tc.requests {
+				t.Errorf("%d requests, want %d", got, tc.requests)
+			}
+			var bob *iamx.ReportUser
+			for i := range r.Users {
+				if r.Users[i].User == "bob" {
+					bob = &r.Users[i]
+				}
+			}
+			if bob == nil || !bob.Keys[0].Present || !bob.Keys[1].Present || bob.Keys[0].Active == bob.Keys[1].Active {
+				t.Errorf("bob in the report = %+v, want an Active and an Inactive key", bob)
+			}
+		})
+	}
+}
+
+func TestCredentialReportCancelledWhilePolling(t *testing.T) {
+	t.Parallel()
+	c, _ := reportClient(t, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := c.Sleep
+	c.Sleep = func(ctx context.Context, d time.Duration) error {
+		if c.Requests() >= 3 {
+			cancel()
+		}
+		return inner(ctx, d)
+	}
+	_, err := c.CredentialReport(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
