@@ -57,9 +57,15 @@ check-docs: docs
 demo: build
 	BIN=$(BIN) ./docs/examples/demo.sh
 
-## bench: Go benchmarks against the simulator (ns/op, allocations, HTTP requests)
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
+## bench: Go benchmarks against the simulator (ns/op, allocations, HTTP requests),
+## then fleet mode on a 10,000-user account with 20 ms per call; both written
+## to docs/performance.md with the machine they ran on
+FLEET_ARGS ?= -fleet-users 10000 -fleet-latency 20ms -fleet-rotate 1000 -fleet-rates 100,200
+bench: build
+	@mkdir -p .cache
+	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./... | tee .cache/bench-go.txt
+	$(GO) run ./cmd/benchcli -gobench .cache/bench-go.txt -out docs/performance.md
+	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -fleet $(FLEET_ARGS) -out docs/performance.md
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 20s)
 FUZZTIME ?= 20s

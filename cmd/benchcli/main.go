@@ -1,9 +1,13 @@
-// Command benchcli times keyrot against the AWS CLI on the same IAM
-// operations, both pointed at the local IAM/STS simulator, and writes the
-// result into docs/performance.md between the bench-cli markers.
+// Command benchcli times keyrot against the local IAM/STS simulator and
+// writes the results into sections of docs/performance.md:
 //
-//	make bench-cli                      # builds bin/keyrot, finds or installs aws v2
-//	go run ./cmd/benchcli -keyrot bin/keyrot -aws /usr/bin/aws -n 20 -out docs/performance.md
+//	make bench-cli   keyrot against the AWS CLI on the same IAM operations
+//	                 (bench-cli section):
+//	                 go run ./cmd/benchcli -keyrot bin/keyrot -aws /usr/bin/aws -n 20
+//	make bench       fleet mode on a 10,000-user account with added latency
+//	                 (bench-fleet section): go run ./cmd/benchcli -fleet
+//	                 and the Go benchmarks' output as a table (bench-go section):
+//	                 go test -bench . | go run ./cmd/benchcli -gobench -
 //
 // It builds and installs nothing: the Makefile target does. Each operation
 // runs N times per tool, the two tools alternating (and swapping who goes
@@ -48,11 +52,15 @@ func main() {
 }
 
 type options struct {
-	keyrot string
-	aws    string
-	n      int
-	users  int
-	out    string
+	keyrot  string
+	aws     string
+	n       int
+	users   int
+	out     string
+	gobench string
+	fleet   bool
+	fo      fleetOptions
+	rates   string
 }
 
 // tool is one command-line program under test.
@@ -94,26 +102,51 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.aws, "aws", "aws", "AWS CLI binary to time")
 	fs.IntVar(&o.n, "n", 20, "timed runs per tool and operation")
 	fs.IntVar(&o.users, "users", 5, "extra users in the simulated account besides the one operated on")
-	fs.StringVar(&o.out, "out", "docs/performance.md", "markdown file whose bench-cli section is replaced (\"-\": print the section only)")
+	fs.StringVar(&o.out, "out", "docs/performance.md", "markdown file whose section is replaced (\"-\": print the section only)")
+	fs.StringVar(&o.gobench, "gobench", "", "render this `go test -bench` output (- for stdin) as the bench-go section instead")
+	fs.BoolVar(&o.fleet, "fleet", false, "time keyrot audit and rotate --all-users on a large account instead (bench-fleet section)")
+	fs.IntVar(&o.fo.users, "fleet-users", 10000, "with -fleet: users in the account")
+	fs.DurationVar(&o.fo.latency, "fleet-latency", 20*time.Millisecond, "with -fleet: latency added to every response")
+	fs.IntVar(&o.fo.rotateUsers, "fleet-rotate", 1000, "with -fleet: users rotated per rotation run")
+	fs.StringVar(&o.rates, "fleet-rates", "100,200", "with -fleet: comma-separated --rate of each rotation run")
+	fs.IntVar(&o.fo.concurrency, "fleet-concurrency", 32, "with -fleet: --concurrency of the rotation runs")
+	fs.IntVar(&o.fo.auditRuns, "fleet-audits", 3, "with -fleet: audit runs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if o.gobench != "" {
+		return runGoBench(o.gobench, o.out, stdout, stderr)
+	}
+	if o.fleet {
+		for _, f := range strings.Split(o.rates, ",") {
+			var r float64
+			if _, err := fmt.Sscan(strings.TrimSpace(f), &r); err != nil || r <= 0 {
+				return fmt.Errorf("invalid -fleet-rates %q: want positive numbers separated by commas", o.rates)
+			}
+			o.fo.rates = append(o.fo.rates, r)
+		}
+		if o.fo.users < 1 || o.fo.rotateUsers < 1 || o.fo.auditRuns < 1 || o.fo.concurrency < 1 {
+			return fmt.Errorf("-fleet-users, -fleet-rotate, -fleet-audits and -fleet-concurrency must be at least 1")
+		}
+		p, err := lookTool(tool{"keyrot", o.keyrot})
+		if err != nil {
+			return err
+		}
+		return runFleet(p, o.fo, o.out, stdout, stderr)
+	}
 	if o.n < 1 {
 		return fmt.Errorf("-n must be at least 1")
 	}
 	tools := make([]tool, 0, 2)
 	for _, t := range []tool{{"keyrot", o.keyrot}, {"aws", o.aws}} {
-		p, err := exec.LookPath(t.path)
+		p, err := lookTool(t)
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
+			return err
 		}
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		tools = append(tools, tool{t.name, p})
+		tools = append(tools, p)
 	}
 
 	userOpts := []iamsim.Option{
@@ -203,11 +236,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 		_, err := io.WriteString(stdout, section)
 		return err
 	}
-	if err := replaceSection(o.out, section); err != nil {
+	if err := replaceSection(o.out, beginMarker, endMarker, section); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "benchcli: wrote %s\n", o.out)
 	return nil
+}
+
+// lookTool resolves t's program to an absolute path.
+func lookTool(t tool) (tool, error) {
+	p, err := exec.LookPath(t.path)
+	if err != nil {
+		return tool{}, fmt.Errorf("%s: %w", t.name, err)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return tool{t.name, p}, nil
 }
 
 // cleanEnv is the environment both tools run in: the simulator's admin key,
@@ -376,15 +421,23 @@ func osName() string {
 	return name
 }
 
+// header starts a generated section: its begin marker, where it comes
+// from, and the machine it was measured on, as the first rows of a table.
+func (m machine) header(b *strings.Builder, marker, by string) {
+	fmt.Fprintf(b, "%s\n", marker)
+	fmt.Fprintf(b, "_Generated by %s on %s. Do not edit by hand._\n\n", by, m.date)
+	fmt.Fprintf(b, "| | |\n| --- | --- |\n")
+	fmt.Fprintf(b, "| CPU | %s (%d cores) |\n", m.cpu, m.cores)
+	fmt.Fprintf(b, "| OS | %s |\n", m.os)
+	fmt.Fprintf(b, "| Go | %s |\n", m.goVersion)
+	if m.keyrot != "" {
+		fmt.Fprintf(b, "| keyrot | `%s` |\n", m.keyrot)
+	}
+}
+
 func render(results []*result, m machine, n, users int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", beginMarker)
-	fmt.Fprintf(&b, "_Generated by `make bench-cli` (cmd/benchcli) on %s. Do not edit by hand._\n\n", m.date)
-	fmt.Fprintf(&b, "| | |\n| --- | --- |\n")
-	fmt.Fprintf(&b, "| CPU | %s (%d cores) |\n", m.cpu, m.cores)
-	fmt.Fprintf(&b, "| OS | %s |\n", m.os)
-	fmt.Fprintf(&b, "| Go | %s |\n", m.goVersion)
-	fmt.Fprintf(&b, "| keyrot | `%s` |\n", m.keyrot)
+	m.header(&b, beginMarker, "`make bench-cli` (cmd/benchcli)")
 	fmt.Fprintf(&b, "| AWS CLI | `%s` |\n", m.aws)
 	fmt.Fprintf(&b, "| load average (1 min) | %s |\n", m.load)
 	fmt.Fprintf(&b, "| runs | %d per tool and operation, alternating, after one warm-up run each; simulator with %d users in the same process as the harness |\n\n", n, users)
@@ -430,10 +483,10 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
-// replaceSection swaps the text between the bench-cli markers in path (the
-// markers included) for section, keeping everything around it. A file
+// replaceSection swaps the text between the begin and end markers in path
+// (the markers included) for section, keeping everything around it. A file
 // without the markers gets the section appended; a missing file is created.
-func replaceSection(path, section string) error {
+func replaceSection(path, beginMarker, endMarker, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
