@@ -52,6 +52,9 @@ check-docs: docs
 	@if [ -n "$$(git status --porcelain -- docs/cli docs/man)" ]; then \
 		echo "docs/cli or docs/man are stale: run 'make docs' and commit the result"; \
 		git status --short -- docs/cli docs/man; exit 1; fi
+	@missing=0; for f in docs/man/*.1; do \
+		grep -q "manpages/$$(basename $$f)$$" .goreleaser.yaml || { echo "the Homebrew cask lacks $$f: add it to homebrew_casks.manpages in .goreleaser.yaml"; missing=1; }; \
+		done; exit $$missing
 
 ## demo: start the simulator with a few users and run a short keyrot session
 demo: build
