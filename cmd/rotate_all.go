@@ -230,7 +230,10 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		ro := opts.options(rs, dest)
 		ro.OnStep = nil
 		ro.ClientFor = func(id string, secret iamx.Secret) rotate.Keys {
-			return fleet.NewLimited(rs.client.WithCredentials(credentials.NewStaticCredentialsProvider(id, secret.Reveal(), "")), fo.Rate)
+			// Signed by the caller's new key, but within the run's one rate limit.
+			c := fleet.NewLimited(rs.client.WithCredentials(credentials.NewStaticCredentialsProvider(id, secret.Reveal(), "")), 0)
+			c.Limiter = limited.Limiter
+			return c
 		}
 		job := &fleet.Job{
 			Client: limited, Concurrency: fo.Concurrency, Rotation: ro,

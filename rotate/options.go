@@ -64,6 +64,10 @@ type Options struct {
 	Signer iamx.Signer
 	// OldKeyID picks the key to replace (--access-key-id).
 	OldKeyID string
+	// SkipIfNotActive, with OldKeyID, makes a key that is gone or no
+	// longer Active mean nothing to do rather than an error: a fleet run
+	// decided on an earlier look, and another run may have rotated it since.
+	SkipIfNotActive bool
 	// OldKey is the old-key policy; "" means Deactivate.
 	OldKey OldKeyPolicy
 	// DeleteInactive lets the capacity step delete an Inactive second key.

@@ -93,6 +93,9 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 	p.Keys = ks
 	var old *iamx.Key
 	switch {
+	case o.OldKeyID != "" && o.SkipIfNotActive && (findKey(ks, o.OldKeyID) == nil || findKey(ks, o.OldKeyID).Status != iamx.StatusActive):
+		p.NothingToDo, p.Reason = true, "access key "+o.OldKeyID+" of "+name+" is no longer Active (rotated since it was chosen): nothing to rotate"
+		return p, nil
 	case o.OldKeyID != "":
 		old = findKey(ks, o.OldKeyID)
 		if old == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -81,6 +82,13 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 		return res, err
 	}
 	defer release()
+	if snap, ok := keys.(Snapshot); ok {
+		// Another run's journal written since the list was read means
+		// that run changed U's keys meanwhile (it held the lock): look again.
+		if fi, err := os.Stat(stateFile(dir, name, ".json")); err == nil && !fi.ModTime().Before(snap.ReadAt()) {
+			snap.Invalidate()
+		}
+	}
 
 	r := &runner{o: o, keys: keys, client: keys, name: name, apiUser: apiUser, res: &res,
 		st: store{path: stateFile(dir, name, ".json"), now: o.Now}}
@@ -120,6 +128,16 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 		return res, nil
 	}
 	return res, r.rotate(ctx, p)
+}
+
+// Snapshot is a Keys whose first ListKeys answers from a list read
+// before Run took the user's lock (a fleet run reads every user's keys to
+// decide, then rotates). Run calls Invalidate when another rotation of the
+// same user may have changed the keys since ReadAt; ListKeys then asks IAM.
+type Snapshot interface {
+	Keys
+	ReadAt() time.Time
+	Invalidate()
 }
 
 // runner is one rotation in progress.

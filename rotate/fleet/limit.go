@@ -160,8 +160,17 @@ type prefetched struct {
 	Client
 	user string
 	keys []iamx.Key
+	at   time.Time // when keys were read
 	used bool
 }
+
+var _ rotate.Snapshot = (*prefetched)(nil)
+
+// ReadAt implements rotate.Snapshot.
+func (p *prefetched) ReadAt() time.Time { return p.at }
+
+// Invalidate implements rotate.Snapshot: the next ListKeys asks IAM.
+func (p *prefetched) Invalidate() { p.used = true }
 
 func (p *prefetched) ListKeys(ctx context.Context, user string) ([]iamx.Key, error) {
 	if !p.used && user == p.user {

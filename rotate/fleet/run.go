@@ -245,6 +245,7 @@ func summaryResult(s Summary) string {
 // unusedRule false only rotations are considered (rotate --all-users).
 func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, unusedRule bool) UserResult {
 	res := UserResult{User: user}
+	listedAt := time.Now()
 	keys, err := j.Client.ListKeys(ctx, user)
 	if errors.Is(err, iamx.ErrNotFound) {
 		// Deleted since the report was generated: nothing to enforce.
@@ -302,7 +303,7 @@ func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, u
 	}
 	changed := false
 	for _, a := range actions {
-		o := j.apply(ctx, a, keys, changed)
+		o := j.apply(ctx, a, keys, listedAt, changed)
 		res.Outcomes = append(res.Outcomes, o)
 		j.record(user, o)
 		if o.Err != nil {
@@ -319,7 +320,7 @@ func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, u
 
 // apply carries out one action. keys is the list the decision was made on;
 // unchanged says whether it still describes IAM.
-func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, changed bool) Outcome {
+func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt time.Time, changed bool) Outcome {
 	o := Outcome{Action: a}
 	switch a.Kind {
 	case Blocked:
@@ -335,7 +336,7 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, changed bool
 			ro := j.rotation(a)
 			var c rotate.Keys = j.Client
 			if !changed {
-				c = &prefetched{Client: j.Client, user: a.User, keys: keys}
+				c = &prefetched{Client: j.Client, user: a.User, keys: keys, at: listedAt}
 			}
 			plan, err := rotate.Plan(ctx, c, ro)
 			if err != nil {
@@ -364,7 +365,7 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, changed bool
 		ro := j.rotation(a)
 		var c rotate.Keys = j.Client
 		if !changed {
-			c = &prefetched{Client: j.Client, user: a.User, keys: keys}
+			c = &prefetched{Client: j.Client, user: a.User, keys: keys, at: listedAt}
 		}
 		r, err := rotate.Run(ctx, c, ro)
 		if r.DeletedInactive != "" {
@@ -400,6 +401,7 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, changed bool
 func (j *Job) rotation(a Action) rotate.Options {
 	ro := j.Rotation
 	ro.User, ro.OldKeyID, ro.DeleteInactive, ro.DryRun = a.User, a.KeyID, a.DeleteInactive, j.DryRun
+	ro.SkipIfNotActive = true
 	ro.OnStep = nil
 	if ro.Now == nil {
 		ro.Now = j.Now
