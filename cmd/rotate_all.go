@@ -83,6 +83,9 @@ func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 		if r.OldKeyID != "" {
 			return usageErrorf("--access-key-id names one key; with --all-users each user's old key is picked by --older-than")
 		}
+		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" {
+			return usageErrorf("rotate --all-users needs somewhere to put each user's new secret: --exec CMD (it gets the key and KEYROT_USER in its environment) or --stdout")
+		}
 	}
 	if r.ProfileName != "" || r.CredentialsFile != "" {
 		return usageErrorf("a shared credentials file holds one key per profile, not one per user: in fleet mode hand the new keys to --exec CMD (KEYROT_USER names the user) or --stdout")

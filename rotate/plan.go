@@ -152,7 +152,11 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 		p.Actions = append(p.Actions, fmt.Sprintf("delete Inactive access key %s of %s", p.DeleteInactive, name))
 	}
 	p.Actions = append(p.Actions, fmt.Sprintf("create a new access key for %s", name))
-	p.Actions = append(p.Actions, fmt.Sprintf("deliver the new secret to %s", p.Destination))
+	if p.Destination == "" {
+		p.Actions = append(p.Actions, "deliver the new secret (no destination chosen yet: --exec CMD, --stdout or --profile-name)")
+	} else {
+		p.Actions = append(p.Actions, fmt.Sprintf("deliver the new secret to %s", p.Destination))
+	}
 	if o.Verify {
 		p.Actions = append(p.Actions, fmt.Sprintf("verify the new key with STS GetCallerIdentity until it names %s %d times in a row (up to %s)", name, o.Successes, o.Wait))
 	}

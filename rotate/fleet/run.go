@@ -311,6 +311,9 @@ func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, u
 			break
 		}
 		changed = true
+		if j.DryRun {
+			keys = planned(keys, a)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -333,12 +336,9 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt tim
 	if j.DryRun {
 		o.Result = ResultPlanned
 		if a.Kind == Rotate {
-			ro := j.rotation(a)
-			var c rotate.Keys = j.Client
-			if !changed {
-				c = &prefetched{Client: j.Client, user: a.User, keys: keys, at: listedAt}
-			}
-			plan, err := rotate.Plan(ctx, c, ro)
+			// keys already shows the earlier planned actions (see planned).
+			c := &prefetched{Client: j.Client, user: a.User, keys: keys, at: listedAt}
+			plan, err := rotate.Plan(ctx, c, j.rotation(a))
 			if err != nil {
 				o.Result, o.Err = ResultFailed, err
 				return o
@@ -396,6 +396,24 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt tim
 	}
 	o.Result = ResultDone
 	return o
+}
+
+// planned is keys as they would be after a (dry runs): a deleted key
+// gone, a deactivated one Inactive.
+func planned(keys []iamx.Key, a Action) []iamx.Key {
+	out := make([]iamx.Key, 0, len(keys))
+	for _, k := range keys {
+		if k.ID == a.KeyID {
+			switch a.Kind {
+			case Delete:
+				continue
+			case Deactivate:
+				k.Status = iamx.StatusInactive
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 func (j *Job) rotation(a Action) rotate.Options {
