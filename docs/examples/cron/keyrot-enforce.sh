@@ -46,9 +46,9 @@ run_lock=${KEYROT_RUN_LOCK:-$state_dir/enforce.run.lock}
 umask 077
 mkdir -p "$state_dir" "$log_dir"
 
-# keyrot locks each user while it rotates, but two enforce runs started side
-# by side would each decide from their own reading of the keys: keep whole
-# runs apart. flock releases the lock when this script exits, even on kill -9.
+# keyrot locks each user while it rotates; keep whole runs apart as well, so
+# that a slow run is never overlapped (twice the request rate, interleaved
+# logs). flock releases the lock when this script exits, even on kill -9.
 if [[ $run_lock != none ]]; then
 	if ! command -v flock >/dev/null; then
 		echo "keyrot-enforce: flock (util-linux) is missing; install it, or set KEYROT_RUN_LOCK=none if the scheduler never starts two runs" >&2
