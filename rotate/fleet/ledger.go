@@ -51,7 +51,14 @@ func OpenLedger(dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("read %s: %w", l.path, err)
 	}
 	var doc ledgerDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
+	err = json.Unmarshal(data, &doc)
+	if err == nil {
+		// Some times parse but cannot be written back (an offset of
+		// +24:00 in a hand-edited file): such a ledger could never be
+		// saved again, and every run would fail at its end.
+		_, err = json.Marshal(doc)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w; delete it to start over (deletions of Inactive keys then wait --delete-inactive-after again)", l.path, err)
 	}
 	if doc.Keys != nil {
@@ -116,6 +123,9 @@ func (l *Ledger) Forget(id string) {
 
 // Len is the number of keys recorded.
 func (l *Ledger) Len() int {
+	if l == nil {
+		return 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.entries)

@@ -194,6 +194,12 @@ func (j *Job) each(ctx context.Context, selected int, users []string, fn func(co
 	started := 0
 feed:
 	for i := range users {
+		// select picks at random among ready cases: without this check a
+		// worker waiting for work could still be handed a user after ctx
+		// is done, and that user would fail instead of being skipped.
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			break feed
