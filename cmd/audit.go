@@ -165,10 +165,18 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 		detail = strings.Join(parts, ", ")
 	}
 	f.message("%d findings across %d of %d users: %s (credential report generated %s; max age %s, max unused %s).",
-		len(fs), users, len(rep.Users), detail, textTime(rep.Generated), formatAge(opts.Policy.MaxAge), formatAge(opts.Policy.MaxUnused))
+		len(fs), users, len(rep.Users), detail, textTime(rep.Generated), ruleAge(opts.Policy.MaxAge), ruleAge(opts.Policy.MaxUnused))
 	if opts.FailOnFindings && len(fs) > 0 {
 		return withHint(&codedError{exitFindings, fmt.Errorf("%d findings (--fail-on-findings)", len(fs))},
 			"`keyrot enforce --dry-run` shows what enforcing the policy would change")
 	}
 	return nil
+}
+
+// ruleAge is a policy threshold as the summary shows it: 0 turns the rule off.
+func ruleAge(d time.Duration) string {
+	if d <= 0 {
+		return "off"
+	}
+	return formatAge(d)
 }
