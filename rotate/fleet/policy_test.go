@@ -249,15 +249,15 @@ func inactiveSince(ago time.Duration, byKeyrot bool) lkOpt {
 }
 
 const (
-	idA = "AKIAAAAAAAAAAAAAAAAA"
-	idB = "AKIABBBBBBBBBBBBBBBB"
+	idA = "AKIAAAAAAAAAAEXAMPLE"
+	idB = "AKIABBBBBBBBBEXAMPLE"
 )
 
-// acts lists actions as "kind KEY" with the key's last letter.
+// acts lists actions as "kind KEY" with the key's letter (idA: A).
 func acts(as []Action) []string {
 	out := []string{}
 	for _, a := range as {
-		out = append(out, string(a.Kind)+" "+a.KeyID[len(a.KeyID)-1:])
+		out = append(out, string(a.Kind)+" "+a.KeyID[4:5])
 	}
 	return out
 }

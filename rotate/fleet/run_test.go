@@ -285,14 +285,14 @@ func TestRotateAllUsersOnlyRotates(t *testing.T) {
 	f := newFake(t)
 	f.add("alice", idA, iamx.StatusActive, 100*day, 99*day) // old, unused
 	f.add("alice", idB, iamx.StatusActive, 100*day, 99*day)
-	f.add("bob", "AKIACCCCCCCCCCCCCCCC", iamx.StatusInactive, 400*day, never)
-	f.add("bob", "AKIADDDDDDDDDDDDDDDD", iamx.StatusActive, 5*day, 0)
+	f.add("bob", "AKIACCCCCCCCCEXAMPLE", iamx.StatusInactive, 400*day, never)
+	f.add("bob", "AKIADDDDDDDDDEXAMPLE", iamx.StatusActive, 5*day, 0)
 	r := iamx.Report{Users: []iamx.ReportUser{
 		row("alice", active(100*day, 99*day), active(100*day, 99*day)),
 		row("bob", inactive(400*day), active(5*day, 0)),
 	}}
 	j, _ := fakeJob(t, f)
-	j.Ledger.Observe("bob", "AKIACCCCCCCCCCCCCCCC", now.Add(-300*day))
+	j.Ledger.Observe("bob", "AKIACCCCCCCCCEXAMPLE", now.Add(-300*day))
 	s, err := j.Rotate(context.Background(), r, Selector{}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -313,13 +313,13 @@ func TestEnforceActs(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	const (
-		aliceUnused = "AKIAALICEUNUSED00000"
-		aliceUsed   = "AKIAALICEUSED0000000"
-		bobOld      = "AKIABOBINACTIVE00000"
-		carolNew    = "AKIACAROLINACTIVE000"
-		daveGone    = "AKIADAVEGONE00000000"
-		daveBack    = "AKIADAVEBACK00000000"
-		admin       = "AKIAADMIN00000000000"
+		aliceUnused = "AKIAALICEUNUSEXAMPLE"
+		aliceUsed   = "AKIAALICEUSEDEXAMPLE"
+		bobOld      = "AKIABOBINACTIEXAMPLE"
+		carolNew    = "AKIACAROLINACEXAMPLE"
+		daveGone    = "AKIADAVEGONE0EXAMPLE"
+		daveBack    = "AKIADAVEBACK0EXAMPLE"
+		admin       = "AKIAADMIN0000EXAMPLE"
 	)
 	f.add("alice", aliceUnused, iamx.StatusActive, 60*day, 50*day)
 	f.add("alice", aliceUsed, iamx.StatusActive, 10*day, 0)
@@ -418,7 +418,7 @@ func TestEnforceDryRunChangesNothing(t *testing.T) {
 	f := newFake(t)
 	f.add("alice", idA, iamx.StatusActive, 60*day, 50*day)
 	f.add("bob", idB, iamx.StatusInactive, 400*day, never)
-	f.add("carol", "AKIACCCCCCCCCCCCCCCC", iamx.StatusInactive, 400*day, never)
+	f.add("carol", "AKIACCCCCCCCCEXAMPLE", iamx.StatusInactive, 400*day, never)
 	r := iamx.Report{Users: []iamx.ReportUser{
 		row("alice", active(60*day, 50*day)), row("bob", inactive(400*day)), row("carol", inactive(400*day)),
 	}}
@@ -426,7 +426,7 @@ func TestEnforceDryRunChangesNothing(t *testing.T) {
 	j.DryRun = true
 	j.Ledger.Observe("bob", idB, now.Add(-40*day))
 	// A key of alice's deleted since: only a real run forgets it.
-	j.Ledger.Observe("alice", "AKIAALICEDELETED0000", now.Add(-40*day))
+	j.Ledger.Observe("alice", "AKIAALICEDELEEXAMPLE", now.Add(-40*day))
 	if err := j.Ledger.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -445,10 +445,10 @@ func TestEnforceDryRunChangesNothing(t *testing.T) {
 		t.Fatal("a planned change must count as Changed")
 	}
 	// carol's key was seen Inactive, but a dry run records nothing.
-	if _, ok := j.Ledger.Get("AKIACCCCCCCCCCCCCCCC"); ok || j.Ledger.dirty {
+	if _, ok := j.Ledger.Get("AKIACCCCCCCCCEXAMPLE"); ok || j.Ledger.dirty {
 		t.Fatal("a dry run wrote to the ledger")
 	}
-	if _, ok := j.Ledger.Get("AKIAALICEDELETED0000"); !ok {
+	if _, ok := j.Ledger.Get("AKIAALICEDELEEXAMPLE"); !ok {
 		t.Fatal("a dry run forgot a ledger entry")
 	}
 }
@@ -458,13 +458,13 @@ func TestEnforceFailures(t *testing.T) {
 	f := newFake(t)
 	f.add("alice", idA, iamx.StatusActive, 60*day, 50*day)
 	f.add("bob", idB, iamx.StatusActive, 60*day, 50*day)
-	f.add("carol", "AKIACCCCCCCCCCCCCCCC", iamx.StatusActive, 60*day, 50*day)
-	f.add("dave", "AKIADDDDDDDDDDDDDDDD", iamx.StatusInactive, 60*day, never)
-	f.add("dave", "AKIAEEEEEEEEEEEEEEEE", iamx.StatusActive, 60*day, 50*day)
+	f.add("carol", "AKIACCCCCCCCCEXAMPLE", iamx.StatusActive, 60*day, 50*day)
+	f.add("dave", "AKIADDDDDDDDDEXAMPLE", iamx.StatusInactive, 60*day, never)
+	f.add("dave", "AKIAEEEEEEEEEEXAMPLE", iamx.StatusActive, 60*day, 50*day)
 	fail := &iamx.Error{Kind: iamx.ErrServiceFailure, Code: "ServiceFailure"}
 	f.errs["ListKeys bob"] = fail
-	f.errs["LastUsed AKIACCCCCCCCCCCCCCCC"] = fail
-	f.errs["DeleteKey AKIADDDDDDDDDDDDDDDD"] = fail
+	f.errs["LastUsed AKIACCCCCCCCCEXAMPLE"] = fail
+	f.errs["DeleteKey AKIADDDDDDDDDEXAMPLE"] = fail
 	f.errs["ListKeys erin"] = fmt.Errorf("list: %w", &iamx.Error{Kind: iamx.ErrNotFound, Code: "NoSuchEntity"})
 	var r iamx.Report
 	for _, u := range []string{"alice", "bob", "carol", "erin"} {
@@ -472,7 +472,7 @@ func TestEnforceFailures(t *testing.T) {
 	}
 	r.Users = append(r.Users, row("dave", inactive(60*day), active(60*day, 50*day)))
 	j, _ := fakeJob(t, f)
-	j.Ledger.Observe("dave", "AKIADDDDDDDDDDDDDDDD", now.Add(-40*day))
+	j.Ledger.Observe("dave", "AKIADDDDDDDDDEXAMPLE", now.Add(-40*day))
 	s, err := j.Enforce(context.Background(), r, Selector{}, cis)
 	if err != nil {
 		t.Fatal(err)
@@ -495,11 +495,11 @@ func TestEnforceFailures(t *testing.T) {
 			t.Errorf("%s: Err = %v, want the service failure naming the user", u.User, u.Err)
 		}
 	}
-	if f.count("SetStatus AKIAEEEEEEEEEEEEEEEE") != 0 || f.count("SetStatus AKIACCCCCCCCCCCCCCCC") != 0 {
+	if f.count("SetStatus AKIAEEEEEEEEEEXAMPLE") != 0 || f.count("SetStatus AKIACCCCCCCCCEXAMPLE") != 0 {
 		t.Fatalf("changes after a failure: %v", f.mutations())
 	}
 	// The failed delete keeps the ledger entry, so the next run retries.
-	if _, ok := j.Ledger.Get("AKIADDDDDDDDDDDDDDDD"); !ok {
+	if _, ok := j.Ledger.Get("AKIADDDDDDDDDEXAMPLE"); !ok {
 		t.Fatal("the ledger forgot a key whose deletion failed")
 	}
 	if s.Counts["none failed"] != 2 || s.Counts["delete failed"] != 1 || s.Counts["none gone"] != 1 {
