@@ -116,7 +116,7 @@ that a crash interrupted. One rotation per user runs at a time.` + exitStatusHel
 	fl.IntVar(&opts.Successes, "verify-successes", opts.Successes, "consecutive successful STS calls that count as verified")
 	fl.StringVar(&opts.MFASerial, "mfa-serial", "", "MFA device ARN, for policies that require MFA to manage keys")
 	fl.StringVar(&opts.MFAToken, "mfa-token", "", "current MFA code (with --mfa-serial)")
-	fl.StringVar(&opts.StateDir, "state-dir", "", "where journals and locks live (default $XDG_STATE_HOME/keyrot or ~/.local/state/keyrot)")
+	fl.StringVar(&opts.StateDir, "state-dir", "", "where journals, locks and (with --all-users) the Inactive-key ledger live (default $XDG_STATE_HOME/keyrot or ~/.local/state/keyrot)")
 	addFleetFlags(c, &opts.Fleet)
 	return c
 }
@@ -177,17 +177,26 @@ type rotationSession struct {
 	profileSigner bool
 }
 
+// mfaSession swaps c's credentials for an MFA session (STS
+// GetSessionToken) when --mfa-serial is given; otherwise it returns c.
+func (o *rotateOptions) mfaSession(ctx context.Context, c *iamx.Client) (*iamx.Client, error) {
+	if o.MFASerial == "" {
+		return c, nil
+	}
+	creds, err := c.SessionToken(ctx, o.MFASerial, o.MFAToken, 0)
+	if err != nil {
+		return nil, fmt.Errorf("get an MFA session (STS GetSessionToken) for %s: %w", o.MFASerial, err)
+	}
+	return c.WithCredentials(credentials.StaticCredentialsProvider{Value: creds}), nil
+}
+
 func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, error) {
 	c, err := o.f.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if o.MFASerial != "" {
-		creds, err := c.SessionToken(ctx, o.MFASerial, o.MFAToken, 0)
-		if err != nil {
-			return nil, fmt.Errorf("get an MFA session (STS GetSessionToken) for %s: %w", o.MFASerial, err)
-		}
-		c = c.WithCredentials(credentials.StaticCredentialsProvider{Value: creds})
+	if c, err = o.mfaSession(ctx, c); err != nil {
+		return nil, err
 	}
 	s, err := c.Signer(ctx)
 	if err != nil {

@@ -161,12 +161,8 @@ func (o *rotateOptions) fleetSession(ctx context.Context) (*rotationSession, err
 	if err != nil {
 		return nil, err
 	}
-	if o.MFASerial != "" {
-		creds, err := c.SessionToken(ctx, o.MFASerial, o.MFAToken, 0)
-		if err != nil {
-			return nil, fmt.Errorf("get an MFA session (STS GetSessionToken) for %s: %w", o.MFASerial, err)
-		}
-		c = c.WithCredentials(credentials.StaticCredentialsProvider{Value: creds})
+	if c, err = o.mfaSession(ctx, c); err != nil {
+		return nil, err
 	}
 	s, err := c.Signer(ctx)
 	if err != nil {
