@@ -10,8 +10,8 @@ import (
 
 // benchEnv points keyrot at a fresh simulator with an admin caller and a
 // user alice with one key, the way a shell would through the environment.
-func benchEnv(b *testing.B) (*iamsim.Server, string) {
-	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}), iamsim.User("alice", iamsim.KeySeed{}))
+func benchEnv(b testing.TB, more ...iamsim.Option) (*iamsim.Server, string) {
+	srv := iamsim.NewServer(append([]iamsim.Option{iamsim.User("admin", iamsim.KeySeed{}), iamsim.User("alice", iamsim.KeySeed{})}, more...)...)
 	b.Cleanup(srv.Close)
 	admin := srv.Keys("admin")[0]
 	dir := b.TempDir()
@@ -37,13 +37,14 @@ func benchEnv(b *testing.B) (*iamsim.Server, string) {
 
 // runCommand runs one keyrot command in-process, as Main would, minus the
 // process start: flag parsing, configuration loading, the requests, output.
-func runCommand(b *testing.B, args ...string) {
+func runCommand(b testing.TB, args ...string) (stderr string) {
 	ios, _, _, errOut := TestIO()
 	root := newCmdRoot(newFactory(ios))
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		b.Fatalf("keyrot %v: %v\n%s", args, err, errOut)
 	}
+	return errOut.String()
 }
 
 // BenchmarkUpdateCommand is `keyrot update --user alice --access-key-id K

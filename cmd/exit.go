@@ -144,6 +144,10 @@ func (e *codedError) Unwrap() error { return e.err }
 // kindHint is the generic next step for an error kind, used when the
 // command gave none.
 func kindHint(err error) string {
+	var te *iamx.TimeoutError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("check --endpoint-url, AWS_ENDPOINT_URL and the network; to wait longer, raise %s (seconds)", te.Flag())
+	}
 	switch {
 	case errors.Is(err, iamx.ErrThrottled):
 		return "IAM throttled the requests beyond the retries; wait a minute and run it again, or raise AWS_MAX_ATTEMPTS"

@@ -60,8 +60,8 @@ func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.Debug, "debug", false, "log every HTTP request (operation, status, timing; never headers, bodies or secrets) to stderr")
 	fs.BoolVarP(&g.Quiet, "quiet", "q", false, "print no messages on stderr, only data and errors")
 	fs.BoolVar(&g.NoCLIPager, "no-cli-pager", false, "accepted for AWS CLI compatibility; keyrot never pages")
-	fs.IntVar(&g.ConnectTimeout, "cli-connect-timeout", 0, "seconds to wait for a connection (0: the SDK default)")
-	fs.IntVar(&g.ReadTimeout, "cli-read-timeout", 0, "seconds to wait for a response (0: the SDK default)")
+	fs.IntVar(&g.ConnectTimeout, "cli-connect-timeout", 0, "seconds to wait for a connection (0: the default, 60)")
+	fs.IntVar(&g.ReadTimeout, "cli-read-timeout", 0, "seconds to wait for data from the server before a request fails (0: the default, 60)")
 	fs.StringVar(&g.CABundle, "ca-bundle", "", "PEM file of CA certificates to trust for TLS")
 	fs.BoolVar(&g.NoVerifySSL, "no-verify-ssl", false, "do not verify TLS certificates (unsafe; for test endpoints only)")
 }

@@ -3,13 +3,10 @@ package iamx
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -22,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -113,12 +111,15 @@ func Load(ctx context.Context, o LoadOptions) (*Client, error) {
 		}
 		fns = append(fns, config.WithCustomCABundle(bytes.NewReader(pem)))
 	}
-	if o.ConnectTimeout > 0 || o.ReadTimeout > 0 || o.NoVerifySSL {
-		fns = append(fns, config.WithHTTPClient(httpClient(o)))
-	}
+	fns = append(fns, config.WithHTTPClient(newBuildableClient(HTTPOptions{
+		ConnectTimeout: o.ConnectTimeout, ReadTimeout: o.ReadTimeout, NoVerifySSL: o.NoVerifySSL})))
+	fns = append(fns, config.WithLogger(sdkLogger(o.Debug)))
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
 		return nil, loadError(o, err)
+	}
+	if b, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = &HTTPClient{inner: b}
 	}
 	if o.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
@@ -140,31 +141,18 @@ func loadError(o LoadOptions, err error) error {
 	return fmt.Errorf("load AWS configuration: %w", err)
 }
 
-func httpClient(o LoadOptions) *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) {
-			if o.ConnectTimeout > 0 {
-				d.Timeout = o.ConnectTimeout
-			}
-		}).
-		WithTransportOptions(func(t *http.Transport) {
-			if o.ReadTimeout > 0 {
-				t.ResponseHeaderTimeout = o.ReadTimeout
-			}
-			if o.NoVerifySSL {
-				if t.TLSClientConfig == nil {
-					t.TLSClientConfig = &tls.Config{}
-				}
-				t.TLSClientConfig.InsecureSkipVerify = true
-			}
-		})
-}
-
 // New builds a Client on an existing configuration. It fills in the
-// default region and counts HTTP requests.
+// default region, keyrot's HTTP client (timeouts, see HTTPClient) and a
+// silent SDK logger when cfg has none, and counts HTTP requests.
 func New(cfg aws.Config) *Client {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = NewHTTPClient(HTTPOptions{})
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = sdkLogger(nil)
 	}
 	c := &Client{requests: new(atomic.Int64), Sleep: sleep}
 	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], countMiddleware(c.requests))
@@ -250,6 +238,21 @@ func (c *Client) SessionToken(ctx context.Context, serial, code string, d time.D
 		Expires:         aws.ToTime(cr.Expiration),
 		Source:          "keyrot MFA session",
 	}, nil
+}
+
+// sdkLogger takes the SDK's own log lines (a retry's warning, the IMDS
+// client's fallback to IMDSv1): into the --debug output when there is one,
+// else nowhere, so that stderr carries only keyrot's messages.
+func sdkLogger(debug io.Writer) logging.Logger {
+	if debug == nil {
+		return logging.Nop{}
+	}
+	var mu sync.Mutex
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(debug, "debug: sdk %s: %s\n", strings.ToLower(string(c)), strings.TrimSpace(fmt.Sprintf(format, v...)))
+	})
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -115,6 +115,9 @@ func classify(err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
+	if te := timeoutOf(err); te != nil {
+		return te
+	}
 	e := &Error{Err: err}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) {
@@ -135,12 +138,15 @@ func classify(err error) error {
 			e.Code, e.Message = "", ""
 		}
 	}
-	if e.HTTPStatus == 0 && ae == nil {
-		var ne net.Error
-		if errors.As(err, &ne) {
-			return fmt.Errorf("%w: %w", ErrUnreachable, err)
-		}
+	var ne net.Error
+	switch {
+	case e.HTTPStatus == 0 && ae == nil && errors.As(err, &ne):
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	case e.HTTPStatus == 0 && ae == nil:
 		return err
+	case e.Kind == nil && errors.As(err, &ne):
+		// The connection failed while the response was read.
+		e.Kind = ErrUnreachable
 	}
 	return e
 }

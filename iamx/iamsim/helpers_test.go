@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/iamx/iamsim"
 )
 
@@ -45,8 +46,10 @@ type clientOpts struct {
 	retryer func() aws.Retryer
 }
 
-// config builds an SDK config the way keyrot will: static credentials,
-// BaseEndpoint at the simulator, no retries unless asked.
+// config builds an SDK config the way keyrot does: static credentials,
+// BaseEndpoint at the simulator, keyrot's HTTP client (without it, large
+// responses meet smithy-go's closed-body race: see iamx.HTTPClient), no
+// retries unless asked.
 func config(srv *iamsim.Server, id, secret string, o clientOpts) aws.Config {
 	if o.region == "" {
 		o.region = "us-east-1"
@@ -59,6 +62,7 @@ func config(srv *iamsim.Server, id, secret string, o clientOpts) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, o.token),
 		Retryer:      o.retryer,
 		BaseEndpoint: aws.String(srv.URL()),
+		HTTPClient:   iamx.NewHTTPClient(iamx.HTTPOptions{}),
 	}
 }
 
