@@ -3,6 +3,7 @@ package iamx_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -72,5 +73,18 @@ func TestSecretMarshalRedacts(t *testing.T) {
 	}
 	if s.Reveal() != value {
 		t.Fatal("Reveal lost the secret")
+	}
+}
+
+func TestSecretFormatRedactsEveryVerb(t *testing.T) {
+	s := iamx.NewSecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X", "%T-%v", "%10s", "%-8v"} {
+		got := fmt.Sprintf(verb, s)
+		if strings.Contains(got, "wJalr") || strings.Contains(got, "774a616c") || strings.Contains(got, "774A616C") {
+			t.Errorf("%s writes the secret: %q", verb, got)
+		}
+	}
+	if got := fmt.Sprintf("%d", struct{ S iamx.Secret }{s}); strings.Contains(got, "wJalr") {
+		t.Errorf("%%d of a struct writes the secret: %q", got)
 	}
 }

@@ -1,6 +1,8 @@
 package iamx
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -57,6 +59,10 @@ func (s Secret) String() string { return redacted }
 
 // GoString implements fmt.GoStringer without revealing the secret.
 func (s Secret) GoString() string { return redacted }
+
+// Format implements fmt.Formatter: every verb (%d and %x too, which would
+// otherwise print the struct's field) writes the redaction.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
 
 // LogValue implements slog.LogValuer without revealing the secret.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
