@@ -223,3 +223,55 @@ func (e *StepError) Error() string {
 
 // Unwrap exposes the iamx error.
 func (e *StepError) Unwrap() error { return e.Err }
+
+// ConcurrentRotationError: IAM refused the new key with LimitExceeded
+// although U had room when this run looked, so another rotation of U (from
+// another machine or state directory) created a key meanwhile. This run
+// left that key alone. It matches iamx.ErrKeyLimit (exit 4).
+type ConcurrentRotationError struct {
+	User string
+	Err  error
+	// DeletedInactive is the Inactive key this run's capacity step had
+	// deleted before the create, "" when it changed nothing.
+	DeletedInactive string
+}
+
+func (e *ConcurrentRotationError) Error() string {
+	changed := "this run changed nothing"
+	if e.DeletedInactive != "" {
+		changed = "this run only deleted the Inactive key " + e.DeletedInactive
+	}
+	return fmt.Sprintf("another rotation of %s is in progress or just finished: IAM refused a new key (%v) although %s had room when this run looked; %s",
+		e.User, e.Err, e.User, changed)
+}
+
+// Unwrap exposes the IAM error (ErrKeyLimit).
+func (e *ConcurrentRotationError) Unwrap() error { return e.Err }
+
+// UnprovenKeyError: CreateAccessKey failed without an answer from IAM, a
+// key appeared meanwhile, and keyrot cannot prove that its own create made
+// it, so the key was left alone. Its exit code is the cause's.
+type UnprovenKeyError struct {
+	User        string
+	Cause       error
+	Keys        []iamx.Key // the keys that appeared
+	Reason      string
+	Interrupted bool
+}
+
+func (e *UnprovenKeyError) Error() string {
+	ids := make([]string, len(e.Keys))
+	for i, k := range e.Keys {
+		ids[i] = k.ID
+	}
+	return fmt.Sprintf("rotation of %s failed at %s (%v); key %s appeared meanwhile and was left alone, because keyrot cannot prove its create made it: %s. If nothing else made it (another keyrot run, a person, a pipeline), its secret is lost; delete it: %s",
+		e.User, StepCreate, e.Cause, strings.Join(ids, ", "), e.Reason, strings.Join(deleteCommands(e.User, ids), "; "))
+}
+
+// Unwrap exposes ErrInterrupted when interrupted, and the cause.
+func (e *UnprovenKeyError) Unwrap() []error {
+	if e.Interrupted {
+		return []error{ErrInterrupted, e.Cause}
+	}
+	return []error{e.Cause}
+}

@@ -42,16 +42,19 @@ const journalVersion = 1
 // written atomically before and after every mutating step. It never holds
 // a secret.
 type journal struct {
-	Version    int          `json:"version"`
-	User       string       `json:"user"`
-	APIUser    string       `json:"apiUser,omitempty"`
-	Account    string       `json:"account,omitempty"`
-	OldKeyID   string       `json:"oldKeyId,omitempty"`
-	OldStatus  iamx.Status  `json:"oldStatus,omitempty"` // before the rotation
-	NewKeyID   string       `json:"newKeyId,omitempty"`
-	KeysBefore []string     `json:"keysBefore,omitempty"` // U's key IDs before the create
-	Policy     OldKeyPolicy `json:"policy,omitempty"`
-	SelfSigned bool         `json:"selfSigned,omitempty"`
+	Version    int         `json:"version"`
+	User       string      `json:"user"`
+	APIUser    string      `json:"apiUser,omitempty"`
+	Account    string      `json:"account,omitempty"`
+	OldKeyID   string      `json:"oldKeyId,omitempty"`
+	OldStatus  iamx.Status `json:"oldStatus,omitempty"` // before the rotation
+	NewKeyID   string      `json:"newKeyId,omitempty"`
+	KeysBefore []string    `json:"keysBefore,omitempty"` // U's key IDs before the create
+	// CreateStarted is when CreateAccessKey was sent: a key IAM created
+	// earlier is not this run's (see orphan).
+	CreateStarted time.Time    `json:"createStarted,omitempty"`
+	Policy        OldKeyPolicy `json:"policy,omitempty"`
+	SelfSigned    bool         `json:"selfSigned,omitempty"`
 	// OldTouched is set before the old key's status is changed.
 	OldTouched  bool       `json:"oldTouched,omitempty"`
 	Destination destRecord `json:"destination"`

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -233,7 +232,11 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 			if err := r.save(jDeleteInactive); err != nil {
 				return err
 			}
-			return r.client.DeleteKey(ctx, r.apiUser, id)
+			err := r.client.DeleteKey(ctx, r.apiUser, id)
+			if errors.Is(err, iamx.ErrNotFound) {
+				return nil // already gone: what this step wanted
+			}
+			return err
 		})
 		if err != nil {
 			return r.before(ctx, StepCapacity, err)
@@ -241,11 +244,14 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 		res.DeletedInactive = id
 	}
 
+	var createEnd time.Time
 	err := r.step(StepCreate, "", func() error {
+		r.j.CreateStarted = o.Now().UTC()
 		if err := r.save(jCreating); err != nil {
 			return err
 		}
 		k, err := r.client.CreateKey(ctx, r.apiUser)
+		createEnd = o.Now().UTC()
 		if err != nil {
 			return err
 		}
@@ -258,10 +264,7 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 		if r.created {
 			return r.fail(ctx, StepCreate, err)
 		}
-		if cerr := r.cleanupOrphans(ctx); cerr != nil {
-			return cerr
-		}
-		return r.before(ctx, StepCreate, err)
+		return r.createFailed(ctx, err, createEnd)
 	}
 
 	err = r.step(StepDeliver, res.Destination, func() error {
@@ -404,8 +407,13 @@ func (r *runner) oldKeyStep(ctx context.Context) error {
 	defer cancel()
 	if ks, lerr := r.client.ListKeys(cctx, r.apiUser); lerr == nil {
 		k := findKey(ks, old)
-		if (r.o.OldKey == Delete && k == nil) || (r.o.OldKey == Deactivate && k != nil && k.Status == iamx.StatusInactive) {
+		if k == nil || (r.o.OldKey == Deactivate && k.Status == iamx.StatusInactive) {
+			// Gone (deleted by this request, or by another run) counts
+			// as deactivated: the old key signs nothing any more.
 			r.setOldFinal()
+			if k == nil {
+				r.res.OldKeyDeleted, r.res.OldKey.Status = true, ""
+			}
 			if ferr := r.finish(); ferr != nil {
 				return ferr
 			}
@@ -436,34 +444,121 @@ func (r *runner) finish() error {
 	return nil
 }
 
-// cleanupOrphans deletes keys that a failed or interrupted CreateAccessKey
-// may have created anyway (a lost response, a retry after a timeout):
-// their secret is lost, so nobody may keep them.
-func (r *runner) cleanupOrphans(ctx context.Context) error {
+// createFailed handles a CreateAccessKey that returned an error.
+//
+// An error response from IAM (HTTP 4xx: LimitExceeded, AccessDenied,
+// Throttling ...) means IAM created nothing: there is nothing to clean up.
+// A LimitExceeded although U had room when this run looked means another
+// rotation of U created a key meanwhile: its key must survive.
+//
+// Any other failure (no response, a 5xx, an interrupt) is ambiguous: the
+// key may exist although its secret never arrived. Such a key is deleted
+// only when orphan proves that this run created it; otherwise it is
+// reported and left alone.
+func (r *runner) createFailed(ctx context.Context, err error, end time.Time) error {
+	if refusedByIAM(err) {
+		if errors.Is(err, iamx.ErrKeyLimit) && len(r.j.KeysBefore) < 2 {
+			err = &ConcurrentRotationError{User: r.name, Err: err, DeletedInactive: r.res.DeletedInactive}
+		}
+		return r.before(ctx, StepCreate, err)
+	}
+	if end.IsZero() {
+		end = r.o.Now().UTC()
+	}
 	cctx, cancel := r.cleanupContext(ctx)
 	defer cancel()
-	ks, err := r.client.ListKeys(cctx, r.apiUser)
-	if err != nil {
-		return nil // nothing known to be wrong; the journal lets the next run look again
+	ks, lerr := r.client.ListKeys(cctx, r.apiUser)
+	if lerr != nil {
+		// Nothing known to be wrong; the journal lets the next run look again.
+		return r.before(ctx, StepCreate, err)
 	}
-	var left []string
+	id, why := r.orphan(cctx, ks, r.j.CreateStarted, end)
+	switch {
+	case id == "" && why == "":
+		return r.before(ctx, StepCreate, err)
+	case id == "":
+		r.j.Step = jAborted
+		_ = r.st.save(r.j)
+		return &UnprovenKeyError{User: r.name, Cause: err, Keys: newKeys(ks, r.j.KeysBefore), Reason: why,
+			Interrupted: ctx.Err() != nil}
+	}
+	if derr := r.client.DeleteKey(cctx, r.apiUser, id); derr != nil && !errors.Is(derr, iamx.ErrNotFound) {
+		r.j.NewKeyID = id
+		_ = r.save(jRollingBack)
+		return &RollbackFailedError{User: r.name, Step: StepCreate, Cause: fmt.Errorf("CreateAccessKey failed but created a key: %w", err),
+			RollbackErr: fmt.Errorf("could not delete %s: %w", id, derr), OldKeyID: r.j.OldKeyID, NewKeyID: id,
+			SecretState: "never received: the key is unusable and must be deleted",
+			Recovery:    deleteCommands(r.name, []string{id}), Interrupted: ctx.Err() != nil}
+	}
+	return r.before(ctx, StepCreate, err)
+}
+
+// refusedByIAM reports whether IAM answered the request with an error
+// response (HTTP 4xx), which means it changed nothing.
+func refusedByIAM(err error) bool {
+	var e *iamx.Error
+	return errors.As(err, &e) && e.HTTPStatus >= 400 && e.HTTPStatus < 500
+}
+
+// orphanSlack covers IAM's one-second resolution of CreateDate.
+const orphanSlack = time.Second
+
+// orphan decides whether a key that appeared around an ambiguous create is
+// this run's own, whose secret never arrived. It returns the key to delete,
+// or why no key may be deleted ("" and "" when no key appeared). The rule
+// (docs/rotation.md, "Orphans"): exactly one key is new; IAM created it
+// within this run's create call (from started to end, when end is known);
+// every key U had before is still there, the old key in the status the
+// plan saw (another rotation would have changed it); and the new key has
+// never been used (another run verifies or uses its key at once). Another
+// keyrot run on this machine cannot own it: this run holds U's lock.
+func (r *runner) orphan(ctx context.Context, ks []iamx.Key, started, end time.Time) (id, why string) {
+	fresh := newKeys(ks, r.j.KeysBefore)
+	switch {
+	case len(fresh) == 0:
+		return "", ""
+	case len(fresh) > 1:
+		return "", fmt.Sprintf("%d keys appeared, so keyrot cannot tell which one its create made", len(fresh))
+	}
+	k := fresh[0]
+	if !started.IsZero() && k.Created.Before(started.Truncate(time.Second).Add(-orphanSlack)) {
+		return "", fmt.Sprintf("it was created at %s, before this run's create began", k.Created.UTC().Format(time.RFC3339))
+	}
+	if !end.IsZero() && k.Created.After(end.Add(orphanSlack)) {
+		return "", fmt.Sprintf("it was created at %s, after this run's create ended", k.Created.UTC().Format(time.RFC3339))
+	}
+	for _, before := range r.j.KeysBefore {
+		b := findKey(ks, before)
+		switch {
+		case b == nil:
+			return "", fmt.Sprintf("key %s was deleted meanwhile, so another rotation of %s is at work", before, r.name)
+		case before == r.j.OldKeyID && r.j.OldStatus != "" && b.Status != r.j.OldStatus:
+			return "", fmt.Sprintf("old key %s became %s meanwhile, so another rotation of %s is at work", before, b.Status, r.name)
+		}
+	}
+	if lu, ok := r.keys.(interface {
+		LastUsed(context.Context, string) (iamx.LastUsed, error)
+	}); ok {
+		used, err := lu.LastUsed(ctx, k.ID)
+		switch {
+		case err != nil:
+			return "", fmt.Sprintf("its last use could not be read (%v)", err)
+		case !used.Never():
+			return "", fmt.Sprintf("it was used at %s, so someone holds its secret", used.Date.UTC().Format(time.RFC3339))
+		}
+	}
+	return k.ID, ""
+}
+
+// newKeys are the keys of ks that are not in before.
+func newKeys(ks []iamx.Key, before []string) []iamx.Key {
+	var out []iamx.Key
 	for _, k := range ks {
-		if contains(r.j.KeysBefore, k.ID) {
-			continue
-		}
-		if derr := r.client.DeleteKey(cctx, r.apiUser, k.ID); derr != nil {
-			left = append(left, k.ID)
+		if !contains(before, k.ID) {
+			out = append(out, k)
 		}
 	}
-	if len(left) == 0 {
-		return nil
-	}
-	r.j.NewKeyID = left[0]
-	_ = r.save(jRollingBack)
-	return &RollbackFailedError{User: r.name, Step: StepCreate, Cause: errors.New("CreateAccessKey failed but created a key"),
-		RollbackErr: fmt.Errorf("could not delete %s", strings.Join(left, ", ")), OldKeyID: r.j.OldKeyID, NewKeyID: left[0],
-		SecretState: "never received: the key is unusable and must be deleted",
-		Recovery:    deleteCommands(r.name, left), Interrupted: ctx.Err() != nil}
+	return out
 }
 
 func contains(ss []string, s string) bool {

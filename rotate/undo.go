@@ -304,35 +304,32 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 	return rec, false, r.save(jRolledBack)
 }
 
-// recoverCreate handles a run that stopped during CreateAccessKey: any key
-// that appeared since has a secret nobody received, so it is deleted.
+// recoverCreate handles a run that stopped during CreateAccessKey: a key
+// that appeared since has a secret nobody received, and is deleted when
+// orphan proves the interrupted create made it (the call's end is unknown,
+// so only its start bounds the key's creation). Otherwise it is reported
+// and left alone.
 func (r *runner) recoverCreate(ctx context.Context, ks []iamx.Key, rec *Recovery) error {
-	active := 0
-	for _, k := range ks {
-		if k.Status == iamx.StatusActive {
-			active++
-		}
+	started := r.j.CreateStarted
+	if started.IsZero() {
+		started = r.j.Updated // journals before createStarted: saved as the create began
 	}
-	var deleted []string
-	for _, k := range ks {
-		if contains(r.j.KeysBefore, k.ID) || k.ID == r.j.OldKeyID {
-			continue
-		}
-		if k.Status == iamx.StatusActive && active == 1 {
-			return &AmbiguousError{User: r.name, Keys: ks, Reason: fmt.Sprintf("key %s appeared during the interrupted create but is the only Active key", k.ID)}
-		}
-		if err := r.keys.DeleteKey(ctx, r.apiUser, k.ID); err != nil {
-			r.j.NewKeyID = k.ID
+	id, why := r.orphan(ctx, ks, started, time.Time{})
+	rec.Action = "cleaned up"
+	switch {
+	case id == "" && why == "":
+		rec.Detail = "the interrupted create left no key behind"
+	case id == "":
+		_ = r.save(jAborted)
+		return &UnprovenKeyError{User: r.name, Cause: errors.New("an earlier run was interrupted during CreateAccessKey"),
+			Keys: newKeys(ks, r.j.KeysBefore), Reason: why}
+	default:
+		if err := r.keys.DeleteKey(ctx, r.apiUser, id); err != nil && !errors.Is(err, iamx.ErrNotFound) {
+			r.j.NewKeyID = id
 			return r.rollbackFailed(StepRecover, errors.New("key created by an interrupted run"), err, undoState{oldActive: true}, false)
 		}
-		deleted = append(deleted, k.ID)
-	}
-	rec.Action = "cleaned up"
-	if len(deleted) > 0 {
-		rec.NewKeyID = deleted[0]
-		rec.Detail = fmt.Sprintf("deleted key %s created by the interrupted run: its secret was never received", strings.Join(deleted, ", "))
-	} else {
-		rec.Detail = "the interrupted create left no key behind"
+		rec.NewKeyID = id
+		rec.Detail = fmt.Sprintf("deleted key %s created by the interrupted run: its secret was never received", id)
 	}
 	return r.save(jAborted)
 }

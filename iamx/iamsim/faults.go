@@ -177,6 +177,9 @@ func (s *Server) ClearFaults() {
 	for _, h := range s.holds {
 		h.release()
 	}
+	for _, h := range s.taken {
+		h.release()
+	}
 }
 
 // hold blocks calls of one action until released.
@@ -187,6 +190,8 @@ type hold struct {
 	held     chan struct{}
 	once     sync.Once
 	heldOnce sync.Once
+	// next: the hold takes only the next call; later calls pass.
+	next bool
 }
 
 // release is called with s.mu held.
@@ -195,6 +200,9 @@ func (h *hold) release() {
 		close(h.released)
 		if h.s.holds[h.action] == h {
 			delete(h.s.holds, h.action)
+		}
+		if h.s.taken[h.action] == h {
+			delete(h.s.taken, h.action)
 		}
 	})
 }
@@ -218,12 +226,30 @@ func (s *Server) Hold(action string) (release func()) {
 	}
 }
 
+// HoldNext is Hold for the next call of action only: that call blocks
+// until release, later calls pass (another client's, say). Tests use it to
+// interleave two rotations: one run's create waits while the other runs.
+func (s *Server) HoldNext(action string) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := &hold{s: s, action: action, released: make(chan struct{}), held: make(chan struct{}), next: true}
+	s.holds[action] = h
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h.release()
+	}
+}
+
 // Held returns a channel that is closed once a call of action is blocked by
 // the current Hold, or nil (which never fires) if action is not held.
 func (s *Server) Held(action string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h := s.holds[action]; h != nil {
+		return h.held
+	}
+	if h := s.taken[action]; h != nil {
 		return h.held
 	}
 	return nil

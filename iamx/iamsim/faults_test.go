@@ -373,3 +373,28 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("calls = %d, want 160", n)
 	}
 }
+
+func TestHoldNext(t *testing.T) {
+	t.Parallel()
+	srv, c := admin(t, iamsim.User("alice", iamsim.KeySeed{}))
+	cx := ctx(t)
+	release := srv.HoldNext("CreateAccessKey")
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.CreateAccessKey(cx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
+		done <- err
+	}()
+	if err := srv.WaitHeld(cx, "CreateAccessKey"); err != nil {
+		t.Fatal(err)
+	}
+	// The next call of the same action passes: it takes the second key slot.
+	if _, err := c.CreateAccessKey(cx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	// The held call ran after the other one: alice already has two keys.
+	apiErr(t, <-done, "LimitExceeded", 409)
+	if srv.Held("CreateAccessKey") != nil {
+		t.Error("Held after release is not nil")
+	}
+}

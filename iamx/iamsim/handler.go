@@ -57,6 +57,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if h == nil {
 		h = s.holds[""]
 	}
+	if h != nil && h.next && s.holds[h.action] == h {
+		delete(s.holds, h.action)
+		s.taken[h.action] = h
+	}
 	s.mu.Unlock()
 
 	if !s.wait(r.Context(), latency, h) {

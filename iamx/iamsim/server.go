@@ -77,7 +77,8 @@ type Server struct {
 	callBase int // calls dropped by ResetCalls
 	faults   []*fault
 	holds    map[string]*hold
-	denies   map[string]bool // user(lower) + "\x00" + action
+	taken    map[string]*hold // HoldNext holds whose call is blocked
+	denies   map[string]bool  // user(lower) + "\x00" + action
 
 	seeders []func(*Server) error
 	closed  sync.Once
@@ -256,6 +257,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		keys:      make(map[string]*key),
 		sessions:  make(map[string]*session),
 		holds:     make(map[string]*hold),
+		taken:     make(map[string]*hold),
 		denies:    make(map[string]bool),
 	}
 	for _, o := range opts {
@@ -294,6 +296,9 @@ func (s *Server) Close() {
 		close(s.done)
 		s.mu.Lock()
 		for _, h := range s.holds {
+			h.release()
+		}
+		for _, h := range s.taken {
 			h.release()
 		}
 		s.mu.Unlock()
