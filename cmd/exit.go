@@ -178,9 +178,13 @@ func reportError(w io.Writer, err error) int {
 	fmt.Fprintf(w, "keyrot: %s\n", msg)
 	var h *hinted
 	hint := ""
-	if errors.As(err, &h) {
+	switch {
+	case errors.As(err, &h):
 		hint = h.hint
-	} else {
+	case code == exitService || code == exitDenied:
+		// Only where the kind decided the exit code: after a rollback (8),
+		// a failed one (9) or a bulk run (10) the error's own text says
+		// what happened, and "nothing changed" would contradict it.
 		hint = kindHint(err)
 	}
 	if hint != "" {

@@ -59,7 +59,7 @@ func TestParseUpdateInput(t *testing.T) {
 		`{"Status":true}`:          "Status must be a string",
 		`{"Bogus":"x"}`:            `unknown parameter "Bogus"`,
 		`{"accesskeyid":"x"}`:      `unknown parameter "accesskeyid"`,
-		`{"UserName":"a"`:          "not a JSON object",
+		`{"UserName":"a"`:          "the JSON ends early",
 		strings.Repeat(" ", 2<<20): "larger than",
 	} {
 		_, err := parseUpdateInput([]byte(doc))

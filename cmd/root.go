@@ -7,8 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -89,6 +93,83 @@ func (g *globalOptions) validate() error {
 			return usageErrorf("invalid %s: longer than 256 characters", v.flag)
 		}
 	}
+	if err := validateRegion("--region", g.Region); err != nil {
+		return err
+	}
+	if err := validateEndpoint("--endpoint-url", g.EndpointURL); err != nil {
+		return err
+	}
+	// The SDK reads these itself; a bad one would surface as exit 1 after
+	// the configuration loaded, or as exit 5 after three attempts.
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if err := validateRegion(env, os.Getenv(env)); err != nil && g.Region == "" {
+			return err
+		}
+	}
+	for _, env := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"} {
+		if err := validateEndpoint(env, os.Getenv(env)); err != nil && g.EndpointURL == "" {
+			return err
+		}
+	}
+	return nil
+}
+
+// regionPattern is a DNS label, as the SDK requires of a region to build a
+// host name from it.
+var regionPattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+
+func validateRegion(field, r string) error {
+	if r == "" || regionPattern.MatchString(r) {
+		return nil
+	}
+	return usageErrorf("invalid %s %q: a region is letters, digits and hyphens, such as us-east-1", field, r)
+}
+
+// validateEndpoint accepts an http or https URL with a host, as the AWS
+// CLI does.
+func validateEndpoint(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if !strings.Contains(v, "://") {
+		return usageErrorf("invalid %s %q: use an http:// or https:// URL; did you mean http://%s?", field, v, v)
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return usageErrorf("invalid %s %q: %v", field, v, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return usageErrorf("invalid %s %q: use an http:// or https:// URL, not %s://", field, v, u.Scheme)
+	case u.Host == "" || u.Hostname() == "":
+		return usageErrorf("invalid %s %q: the URL has no host", field, v)
+	case u.User != nil:
+		return usageErrorf("invalid %s %q: no user name or password in the URL", field, v)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return usageErrorf("invalid %s %q: port %s is not 1 to 65535", field, v, p)
+		}
+	}
+	return nil
+}
+
+// refuseEmpty rejects a flag given with an empty value where leaving it
+// out means something else: --user "" is not the caller, and
+// --access-key-id "" is not every key.
+func refuseEmpty(c *cobra.Command) error {
+	for _, name := range []string{"user", "access-key-id", "profile", "region", "endpoint-url", "exec", "profile-name", "credentials-file"} {
+		if fl := c.Flags().Lookup(name); fl != nil && fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
+			what := "--" + name
+			if name == "user" {
+				what = "--user (--user-name)"
+			}
+			return usageErrorf("%s is empty: give a value, or leave the flag out", what)
+		}
+	}
 	return nil
 }
 
@@ -131,6 +212,9 @@ global flags below.` + exitStatusHelp,
 		},
 		PersistentPreRunE: func(c *cobra.Command, args []string) error {
 			if err := f.Global.validate(); err != nil {
+				return err
+			}
+			if err := refuseEmpty(c); err != nil {
 				return err
 			}
 			return checkCSV(c, f.Global)

@@ -93,7 +93,7 @@ func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 	if o.Concurrency < 1 || o.Concurrency > 64 {
 		return usageErrorf("invalid --concurrency %d: use 1 to 64", o.Concurrency)
 	}
-	if o.Rate <= 0 || o.Rate > 1000 {
+	if !(o.Rate > 0 && o.Rate <= 1000) { // NaN fails both comparisons
 		return usageErrorf("invalid --rate %g: use more than 0 and at most 1000 requests per second", o.Rate)
 	}
 	if err := fleet.ValidatePath(o.Path); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/spf13/cobra"
@@ -123,10 +124,27 @@ func (o *updateOptions) resolve(c *cobra.Command) error {
 	return validateTarget(o.User, o.KeyID)
 }
 
+// position turns a byte offset into a 1-based line and column (in
+// characters) for error messages.
+func position(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCount(before[start:])
+}
+
 // readInputJSON reads --cli-input-json: file://PATH or the JSON itself.
 func readInputJSON(v string) ([]byte, error) {
 	path, isFile := strings.CutPrefix(v, "file://")
 	if !isFile {
+		if t := strings.TrimSpace(v); t != "" && !strings.HasPrefix(t, "{") {
+			if _, err := os.Stat(t); err == nil || strings.HasSuffix(t, ".json") {
+				return nil, usageErrorf("--cli-input-json %q is not JSON; did you mean file://%s?", v, t)
+			}
+		}
 		return []byte(v), nil
 	}
 	f, err := os.Open(path)
@@ -157,6 +175,15 @@ func parseUpdateInput(data []byte) (updateInput, error) {
 		if errors.Is(err, io.EOF) {
 			return in, usageErrorf("--cli-input-json is empty: give a JSON object such as {\"AccessKeyId\": \"...\", \"Status\": \"Inactive\"}")
 		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(data, se.Offset)
+			return in, usageErrorf("--cli-input-json: line %d, column %d: %v", line, col, se)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			line, col := position(data, int64(len(data)))
+			return in, usageErrorf("--cli-input-json: line %d, column %d: the JSON ends early", line, col)
+		}
 		return in, usageErrorf("--cli-input-json is not a JSON object with the keys UserName, AccessKeyId and Status")
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -180,8 +207,11 @@ func parseUpdateInput(data []byte) (updateInput, error) {
 			return in, usageErrorf("--cli-input-json: unknown parameter %q; the parameters are UserName, AccessKeyId and Status", k)
 		}
 		var v string
-		if err := json.Unmarshal(raw[k], &v); err != nil {
-			return in, usageErrorf("--cli-input-json: %s must be a string", k)
+		if err := json.Unmarshal(raw[k], &v); err != nil || bytes.Equal(bytes.TrimSpace(raw[k]), []byte("null")) {
+			return in, usageErrorf("--cli-input-json: %s must be a string, not %s", k, bytes.TrimSpace(raw[k]))
+		}
+		if v == "" {
+			return in, usageErrorf("--cli-input-json: %s is empty: give a value, or leave the key out", k)
 		}
 		*dst = &v
 	}

@@ -3,6 +3,7 @@ package iamx
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // InputError is a value that breaks one of the API's documented
@@ -31,12 +32,12 @@ const (
 // ValidateAccessKeyID checks an access key ID against IAM's constraints:
 // 16 to 128 characters matching [\w]+.
 func ValidateAccessKeyID(field, id string) error {
-	if len(id) < accessKeyIDMin || len(id) > accessKeyIDMax {
-		return &InputError{field, id, fmt.Sprintf("an access key ID is %d to %d characters long, this one has %d", accessKeyIDMin, accessKeyIDMax, len(id))}
+	if n := utf8.RuneCountInString(id); n < accessKeyIDMin || n > accessKeyIDMax {
+		return &InputError{field, id, fmt.Sprintf("an access key ID is %d to %d characters long, this one has %d", accessKeyIDMin, accessKeyIDMax, n)}
 	}
-	for i := 0; i < len(id); i++ {
-		if !isWord(id[i]) {
-			return &InputError{field, id, fmt.Sprintf("an access key ID holds only letters, digits and _, not %q", rune(id[i]))}
+	for _, c := range id {
+		if c >= utf8.RuneSelf || !isWord(byte(c)) {
+			return &InputError{field, id, fmt.Sprintf("an access key ID holds only letters, digits and _, not %s", quoteRune(c))}
 		}
 	}
 	return nil
@@ -45,13 +46,12 @@ func ValidateAccessKeyID(field, id string) error {
 // ValidateUserName checks a user name against IAM's constraints: 1 to 128
 // characters matching [\w+=,.@-]+.
 func ValidateUserName(field, name string) error {
-	if len(name) < userNameMin || len(name) > userNameMax {
-		return &InputError{field, name, fmt.Sprintf("a user name is %d to %d characters long, this one has %d", userNameMin, userNameMax, len(name))}
+	if n := utf8.RuneCountInString(name); n < userNameMin || n > userNameMax {
+		return &InputError{field, name, fmt.Sprintf("a user name is %d to %d characters long, this one has %d", userNameMin, userNameMax, n)}
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !isWord(c) && !strings.ContainsRune("+=,.@-", rune(c)) {
-			return &InputError{field, name, fmt.Sprintf("a user name holds only letters, digits and _+=,.@-, not %q", rune(c))}
+	for _, c := range name {
+		if c >= utf8.RuneSelf || !isWord(byte(c)) && !strings.ContainsRune("+=,.@-", c) {
+			return &InputError{field, name, fmt.Sprintf("a user name holds only letters, digits and _+=,.@-, not %s", quoteRune(c))}
 		}
 	}
 	return nil
@@ -67,6 +67,14 @@ func ParseStatus(field, s string) (Status, error) {
 		return StatusInactive, nil
 	}
 	return "", &InputError{field, s, "the status is Active or Inactive"}
+}
+
+// quoteRune shows a character as typed; an invalid byte of UTF-8 as its code.
+func quoteRune(c rune) string {
+	if c == utf8.RuneError {
+		return "a byte that is not UTF-8"
+	}
+	return fmt.Sprintf("%q", c)
 }
 
 // isWord matches the regular expression class \w: ASCII letters, digits

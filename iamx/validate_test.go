@@ -120,3 +120,21 @@ func FuzzParseStatus(f *testing.F) {
 		}
 	})
 }
+
+// Messages name the character as typed and count characters, not bytes.
+func TestValidateMessagesUseCharacters(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{ValidateUserName("--user", "ユーザー"), `not 'ユ'`},
+		{ValidateUserName("--user", strings.Repeat("é", 129)), "this one has 129"},
+		{ValidateUserName("--user", "bob\xff"), "not a byte that is not UTF-8"},
+		{ValidateAccessKeyID("--access-key-id", "AKIAIOSFODNN7EXAMPLÉ"), `not 'É'`},
+		{ValidateAccessKeyID("--access-key-id", strings.Repeat("é", 10)), "this one has 10"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("error %v, want it to contain %q", tc.err, tc.want)
+		}
+	}
+}

@@ -212,6 +212,14 @@ func (o Options) validate() error {
 	if !o.DryRun && o.Destination == nil {
 		return fmt.Errorf("%w: rotate: no destination for the new secret", iamx.ErrInvalidInput)
 	}
+	return check(o.Destination)
+}
+
+// check runs the destination's Check, when it has one.
+func check(d Destination) error {
+	if c, ok := d.(Checker); ok {
+		return c.Check()
+	}
 	return nil
 }
 

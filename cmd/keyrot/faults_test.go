@@ -41,7 +41,10 @@ func TestRotationFaults(t *testing.T) {
 	add("create", "killed", heldKill("CreateAccessKey", ""))
 	add("create", "response_lost", fault{before: "sim drop-response CreateAccessKey", run: rot + " " + dest, code: 5})
 	// hand-over
-	add("handover", "write_error", fault{run: rot + " --credentials-file notadir/creds --profile-name alice", code: 8})
+	// A credentials file that cannot be written is refused before the
+	// create; a write that fails anyway (a full disk) is rolled back.
+	add("handover", "unwritable", fault{run: rot + " --credentials-file notadir/creds --profile-name alice", code: 2})
+	add("handover", "write_error", fault{run: "sh -c 'exec " + rot + " --stdout >/dev/full'", code: 8})
 	add("handover", "command_fails", fault{run: rot + " --exec 'exit 75'", code: 8})
 	add("handover", "killed", fault{run: rot + " --exec 'touch started; sleep 3'", code: -1, wait: "waitfile started"})
 	// verify
