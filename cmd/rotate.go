@@ -344,10 +344,11 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		user = rs.caller.Name()
 	}
 	var dest rotate.Destination
-	if d, err := opts.destination(rs, user); err == nil {
+	d, destErr := opts.destination(rs, user)
+	if destErr == nil {
 		dest = d
 	} else if !opts.DryRun {
-		return err
+		return destErr
 	}
 	ro := opts.options(rs, dest)
 	if opts.DryRun {
@@ -358,7 +359,15 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		if err != nil {
 			return rotateError(err, user)
 		}
-		return opts.reportPlan(plan, dest)
+		if err := opts.reportPlan(plan, dest); err != nil {
+			return err
+		}
+		if !plan.NothingToDo {
+			// The plan is shown; the real run would stop here, so the dry
+			// run exits as it would.
+			return destErr
+		}
+		return nil
 	}
 	opts.f.message("Rotating the access key of %s; the new secret goes to %s.", user, dest.Describe())
 	res, err := rotate.Run(ctx, rs.client, ro)

@@ -331,9 +331,9 @@ func reportFleet(opts *rotateOptions, rep iamx.Report, s fleet.Summary, calls, t
 		}
 	}
 
-	verb := "changed"
+	verb, failed := "changed", "failed"
 	if opts.DryRun {
-		verb = "would change"
+		verb, failed = "would change", "would fail"
 	}
 	var parts []string
 	keys := make([]string, 0, len(s.Counts))
@@ -348,8 +348,8 @@ func reportFleet(opts *rotateOptions, rep iamx.Report, s fleet.Summary, calls, t
 	if len(parts) > 0 {
 		counts = strings.Join(parts, ", ")
 	}
-	f.message("%s: %d users selected, %d looked at, %d %s, %d failed (%s); %d API calls in %s, %d throttled calls retried.",
-		opts.Fleet.command, s.Selected, s.Examined, doc.ChangedUsers, verb, len(doc.FailedUsers), counts, calls, took.Round(time.Millisecond), throttled)
+	f.message("%s: %d users selected, %d looked at, %d %s, %d %s (%s); %d API calls in %s, %d throttled calls retried.",
+		opts.Fleet.command, s.Selected, s.Examined, doc.ChangedUsers, verb, len(doc.FailedUsers), failed, counts, calls, took.Round(time.Millisecond), throttled)
 	if opts.DryRun {
 		f.message("dry run: nothing was changed.")
 	}
@@ -370,6 +370,10 @@ func reportFleet(opts *rotateOptions, rep iamx.Report, s fleet.Summary, calls, t
 		names := doc.FailedUsers
 		if len(names) > 10 {
 			names = append(names[:10:10], fmt.Sprintf("and %d more", len(doc.FailedUsers)-10))
+		}
+		if opts.DryRun {
+			return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users would fail: %s", len(s.Failed), s.Examined, strings.Join(names, ", "))},
+				"the reasons are above; nothing was changed, and a real run would change the other users as planned")
 		}
 		return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users failed: %s", len(s.Failed), s.Examined, strings.Join(names, ", "))},
 			"the reasons are above; the other users are done, and running the same command again retries the failed ones and leaves the rest alone")

@@ -20,6 +20,17 @@ type Policy struct {
 	// a key has been Inactive comes from the Ledger; see the package
 	// documentation.
 	DeleteInactiveAfter time.Duration
+	// RotateOnly is rotate --all-users: no deletion policy of its own, so
+	// advice names only --delete-inactive.
+	RotateOnly bool
+}
+
+// freeSlotAdvice is how the user frees a slot the Inactive key holds.
+func (p Policy) freeSlotAdvice() string {
+	if p.RotateOnly {
+		return "pass --delete-inactive"
+	}
+	return "pass --delete-inactive or --delete-inactive-after"
 }
 
 // Finding kinds, as they appear in audit output.
@@ -268,7 +279,11 @@ func Evaluate(user string, keys []LiveKey, p Policy, g Guard, now time.Time) []A
 			case deactivated[o.ID] && later:
 				a = Action{Kind: Deferred, User: user, KeyID: k.ID, Reason: reason + "; " + o.ID + " is deactivated now and holds the second slot until it is deleted after " + days(p.DeleteInactiveAfter)}
 			case deactivated[o.ID]:
-				a = Action{Kind: Blocked, User: user, KeyID: k.ID, Reason: reason + "; " + o.ID + " is deactivated now and holds the second slot: set --delete-inactive-after to have it deleted in time"}
+				advice := "set --delete-inactive-after to have it deleted in time"
+				if p.RotateOnly {
+					advice = "pass --delete-inactive"
+				}
+				a = Action{Kind: Blocked, User: user, KeyID: k.ID, Reason: reason + "; " + o.ID + " is deactivated now and holds the second slot: " + advice}
 			case g.DeleteInactive && o.ByKeyrot && later && now.Sub(o.InactiveSince) <= p.DeleteInactiveAfter:
 				a = Action{Kind: Deferred, User: user, KeyID: k.ID, Reason: reason + "; keyrot deactivated " + o.ID + " less than " + days(p.DeleteInactiveAfter) + " ago (it may still be rolled back to); it holds the second slot until then"}
 			case g.DeleteInactive:
@@ -276,7 +291,7 @@ func Evaluate(user string, keys []LiveKey, p Policy, g Guard, now time.Time) []A
 			case later:
 				a = Action{Kind: Deferred, User: user, KeyID: k.ID, Reason: reason + "; the Inactive key " + o.ID + " holds the second slot until it is deleted after " + days(p.DeleteInactiveAfter) + " Inactive (or pass --delete-inactive)"}
 			default:
-				a = Action{Kind: Blocked, User: user, KeyID: k.ID, Reason: reason + "; the Inactive key " + o.ID + " holds the second slot: pass --delete-inactive or --delete-inactive-after"}
+				a = Action{Kind: Blocked, User: user, KeyID: k.ID, Reason: reason + "; the Inactive key " + o.ID + " holds the second slot: " + p.freeSlotAdvice()}
 			}
 		}
 		out = append(out, a)

@@ -152,7 +152,7 @@ func (j *Job) Rotate(ctx context.Context, r iamx.Report, sel Selector, olderThan
 	}
 	// "Older than 0" means every Active key: a policy whose MaxAge every
 	// key exceeds.
-	p := Policy{MaxAge: max(olderThan, time.Nanosecond)}
+	p := Policy{MaxAge: max(olderThan, time.Nanosecond), RotateOnly: true}
 	g := Guard{SignerKeyID: j.Rotation.Signer.AccessKeyID, DeleteInactive: j.DeleteInactive}
 	return j.each(ctx, selected, users, func(ctx context.Context, user string) UserResult {
 		return j.enforceUser(ctx, user, p, g, false)
@@ -218,7 +218,7 @@ feed:
 		}
 		s.Examined++
 		for _, o := range r.Outcomes {
-			s.Counts[string(o.Action.Kind)+" "+o.Result]++
+			s.Counts[countKey(string(o.Action.Kind), o.Result)]++
 		}
 		if r.Failed() {
 			s.Failed = append(s.Failed, r)
@@ -235,6 +235,15 @@ feed:
 		return s, err
 	}
 	return s, nil
+}
+
+// countKey labels an outcome "action result", or only "blocked" where the
+// result repeats the action.
+func countKey(kind, result string) string {
+	if kind == result {
+		return kind
+	}
+	return kind + " " + result
 }
 
 func summaryResult(s Summary) string {

@@ -301,6 +301,14 @@ func TestRotateAllUsersOnlyRotates(t *testing.T) {
 	if got := results(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("outcomes %v, want %v", got, want)
 	}
+	for _, u := range s.Users {
+		for _, o := range u.Outcomes {
+			// rotate --all-users has no --delete-inactive-after to suggest.
+			if strings.Contains(o.Action.Reason, "--delete-inactive-after") {
+				t.Errorf("%s: reason %q suggests a flag rotate --all-users lacks", u.User, o.Action.Reason)
+			}
+		}
+	}
 	if f.count("LastUsed") != 0 || len(f.mutations()) != 0 {
 		t.Fatalf("calls %v: rotate --all-users must not look up use or change keys itself", f.calls)
 	}

@@ -232,7 +232,7 @@ func TestSimEnforcePartialFailure(t *testing.T) {
 	if !reflect.DeepEqual(after["erin"], before["erin"]) {
 		t.Errorf("erin's keys changed: %v", after["erin"])
 	}
-	if s.Counts["rotate done"] != 3 || s.Counts["rotate failed"] != 1 || s.Counts["blocked blocked"] != 1 {
+	if s.Counts["rotate done"] != 3 || s.Counts["rotate failed"] != 1 || s.Counts["blocked"] != 1 {
 		t.Fatalf("Counts = %v", s.Counts)
 	}
 	if err := j.Log.Close(); err != nil {
