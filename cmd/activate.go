@@ -64,7 +64,7 @@ func runActivate(ctx context.Context, opts *activateOptions) error {
 		return opts.report(nil)
 	case len(inactive) > 1:
 		return withHint(usageErrorf("%s has %d Inactive access keys; choose one with --access-key-id:%s", user, len(inactive), describeKeys(keys, opts.f.Now())),
-			"keyrot activate --user %s --access-key-id %s", user, inactive[len(inactive)-1].ID)
+			"for example: keyrot activate --user %s --access-key-id %s", user, inactive[len(inactive)-1].ID)
 	}
 	return opts.setAll(ctx, s, user, inactive)
 }

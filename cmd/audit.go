@@ -167,8 +167,11 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 	f.message("%d findings across %d of %d users: %s (credential report generated %s; max age %s, max unused %s).",
 		len(fs), users, len(rep.Users), detail, textTime(rep.Generated), ruleAge(opts.Policy.MaxAge), ruleAge(opts.Policy.MaxUnused))
 	if opts.FailOnFindings && len(fs) > 0 {
-		return withHint(&codedError{exitFindings, fmt.Errorf("%d findings (--fail-on-findings)", len(fs))},
-			"`keyrot enforce --dry-run` shows what enforcing the policy would change")
+		err := &codedError{exitFindings, fmt.Errorf("%d findings (--fail-on-findings)", len(fs))}
+		if f.Global.Quiet {
+			return err // the exit code is the answer a quiet CI gate asked for
+		}
+		return withHint(err, "`keyrot enforce --dry-run` shows what enforcing the policy would change")
 	}
 	return nil
 }

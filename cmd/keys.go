@@ -130,7 +130,11 @@ func (o *statusOptions) inUseGuard(ctx context.Context, s *session, user string,
 	for _, id := range ids {
 		lu, err := s.client.LastUsed(ctx, id)
 		if err != nil {
-			return fmt.Errorf("look up last use of %s: %w", id, err)
+			hint := kindHint(err)
+			if errors.Is(err, iamx.ErrNotFound) {
+				hint = fmt.Sprintf("run `keyrot list --user %s` to see the keys", user)
+			}
+			return withHint(fmt.Errorf("look up last use of %s (--unused-for): %w", id, err), "%s", hint)
 		}
 		if !lu.Date.IsZero() && now.Sub(lu.Date) < o.UnusedFor {
 			return &guardError{fmt.Sprintf("refusing to deactivate %s of %s: it was used %s (%s in %s), within --unused-for %s; pass --force to override",

@@ -435,7 +435,7 @@ func (o *rotateOptions) reportResult(r rotate.Result) error {
 		}
 		verified := "not verified (--no-verify)"
 		if r.Verified {
-			verified = fmt.Sprintf("verified with %d STS calls", r.VerifyCalls)
+			verified = "verified with " + iamx.Count(r.VerifyCalls, "STS call")
 		}
 		f.message("Rotated %s: new key %s in %s, %s; %s. Took %s.", r.User, r.NewKey.ID, r.Destination, verified, old, r.Duration.Round(time.Millisecond))
 		if r.OldKey.Status == iamx.StatusInactive && !r.OldKeyDeleted {

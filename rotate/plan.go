@@ -158,7 +158,7 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 		p.Actions = append(p.Actions, fmt.Sprintf("deliver the new secret to %s", p.Destination))
 	}
 	if o.Verify {
-		p.Actions = append(p.Actions, fmt.Sprintf("verify the new key with STS GetCallerIdentity until it names %s %d times in a row (up to %s)", name, o.Successes, o.Wait))
+		p.Actions = append(p.Actions, fmt.Sprintf("verify the new key with STS GetCallerIdentity until it names %s %s in a row (up to %s)", name, iamx.Times(o.Successes), o.Wait))
 	}
 	switch o.OldKey {
 	case Deactivate:

@@ -285,7 +285,7 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	}
 
 	if o.Verify {
-		err = r.step(StepVerify, fmt.Sprintf("until STS names %s %d times in a row", r.name, o.Successes), func() error {
+		err = r.step(StepVerify, fmt.Sprintf("until STS names %s %s in a row", r.name, iamx.Times(o.Successes)), func() error {
 			if err := r.verify(ctx, r.newKey.ID, r.newKey.Secret); err != nil {
 				return err
 			}
@@ -358,8 +358,8 @@ func (r *runner) verify(ctx context.Context, id string, secret iamx.Secret) erro
 			if last == nil {
 				last = errors.New("no error")
 			}
-			return fmt.Errorf("%w: %s did not name %s %d times in a row within %s (%d calls; last error: %v)",
-				ErrVerifyTimeout, id, r.name, r.o.Successes, r.o.Wait, r.res.VerifyCalls, last)
+			return fmt.Errorf("%w: %s did not name %s %s in a row within %s (%s; last error: %v)",
+				ErrVerifyTimeout, id, r.name, iamx.Times(r.o.Successes), r.o.Wait, iamx.Count(r.res.VerifyCalls, "call"), last)
 		}
 		if err := r.o.Sleep(ctx, r.o.PollInterval); err != nil {
 			return err
