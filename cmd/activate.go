@@ -20,7 +20,7 @@ func newCmdActivate(f *Factory, runF func(context.Context, *activateOptions) err
 		Long: `Activate an access key (UpdateAccessKey with Status Active).
 
 Without --access-key-id, keyrot activates the user's Inactive key only when
-there is exactly one; with several it lists them and asks you to choose.` + exitStatusHelp,
+there is exactly one; with several it lists them and asks you to choose.` + exitHelp(readCodes...),
 		Example: `  # Undo an emergency deactivation
   keyrot activate --user Bob
 

@@ -53,7 +53,7 @@ for the IDs. IAM regenerates the report at most every 4 hours; the output
 says when it was generated. Findings go to stdout (table, json, text or
 csv), a summary line to stderr. Nothing is changed: ` + "`keyrot enforce`" + ` applies
 the same policy. Permissions: iam:GenerateCredentialReport and
-iam:GetCredentialReport.` + exitStatusHelp,
+iam:GetCredentialReport.` + exitHelp(exitOK, exitError, exitUsage, exitService, exitDenied, exitFindings, exitInterrupted),
 		Example: `  keyrot audit
   keyrot audit --max-age 30d --output csv > findings.csv
   # In CI: fail the job when anything is found (exit 11)

@@ -21,7 +21,7 @@ timeout: a slow or failing call completes nothing rather than hang the shell).
   bash:        source <(keyrot completion bash)
   zsh:         keyrot completion zsh > "${fpath[1]}/_keyrot"
   fish:        keyrot completion fish > ~/.config/fish/completions/keyrot.fish
-  PowerShell:  keyrot completion powershell | Out-String | Invoke-Expression` + exitStatusHelp,
+  PowerShell:  keyrot completion powershell | Out-String | Invoke-Expression` + exitHelp(exitOK, exitError, exitUsage),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {

@@ -24,7 +24,7 @@ back on with keyrot activate.
 
 keyrot refuses to deactivate the key that signs the request (you could not
 undo it with the same credentials) unless --force is given. With
---unused-for, it also refuses keys used more recently than that.` + exitStatusHelp,
+--unused-for, it also refuses keys used more recently than that.` + exitHelp(changeCodes...),
 		Example: `  # Someone leaked Bob's key: turn off all of Bob's keys now
   keyrot deactivate --user Bob
 

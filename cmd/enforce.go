@@ -66,7 +66,7 @@ requests per second, with the SDK's adaptive retry mode (10 attempts unless
 AWS_RETRY_MODE or AWS_MAX_ATTEMPTS are set), so throttling slows the run
 down rather than failing users. --audit-log appends one JSON line per user
 and action. When some users fail the others are still done, and keyrot
-exits 10 after listing the failures.` + exitStatusHelp,
+exits 10 after listing the failures.` + exitHelp(rotateCodes...),
 		Example: `  # What would the CIS policy change? Nothing is changed.
   keyrot enforce --dry-run
 

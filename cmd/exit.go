@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -49,15 +50,30 @@ var exitCodes = []struct {
 	{exitInterrupted, "interrupted (SIGINT/SIGTERM) after finishing or rolling back the step in flight"},
 }
 
-// exitStatusHelp ends every command's long help.
-var exitStatusHelp = func() string {
+// exitStatusHelp is the whole table, for the root command and the
+// exit-codes topic.
+var exitStatusHelp = exitHelp()
+
+// exitHelp is the "Exit status" block of a command's long help: the codes
+// it can return (all of them when none are given).
+func exitHelp(codes ...int) string {
 	var b strings.Builder
 	b.WriteString("\n\nExit status:\n")
 	for _, e := range exitCodes {
-		fmt.Fprintf(&b, "  %3d  %s\n", e.Code, e.Meaning)
+		if len(codes) == 0 || slices.Contains(codes, e.Code) {
+			fmt.Fprintf(&b, "  %3d  %s\n", e.Code, e.Meaning)
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
-}()
+}
+
+// The codes each kind of command can return.
+var (
+	readCodes   = []int{exitOK, exitError, exitUsage, exitNotFound, exitService, exitDenied, exitInterrupted}
+	changeCodes = []int{exitOK, exitError, exitUsage, exitNotFound, exitService, exitDenied, exitGuard, exitInterrupted}
+	rotateCodes = []int{exitOK, exitError, exitUsage, exitNotFound, exitLimit, exitService, exitDenied, exitGuard,
+		exitRolledBack, exitRollbackFailed, exitPartial, exitInterrupted}
+)
 
 func newExitCodesTopic() *cobra.Command {
 	return &cobra.Command{

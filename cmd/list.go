@@ -65,7 +65,7 @@ for which service each was last used.
 --all-users reads IAM's credential report instead of asking about each user
 (two or three requests for the whole account, however many users). IAM
 regenerates that report at most every four hours, and it carries no access
-key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.` + exitStatusHelp,
+key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.` + exitHelp(readCodes...),
 		Example: `  keyrot list --user Bob
   keyrot list --all-users --output json
   keyrot list --user Bob --query 'AccessKeyMetadata[?Status==` + "`Active`" + `].AccessKeyId' --output text`,

@@ -41,7 +41,7 @@ rotation kept.
 keyrot reads the rotation's journal from the state directory. Without one (on
 another machine, say) it works from IAM alone when the user has exactly two
 keys, the newer Active and the older Inactive, and says what it inferred. An
-unfinished rotation (a crash, a kill -9) is undone first.` + exitStatusHelp,
+unfinished rotation (a crash, a kill -9) is undone first.` + exitHelp(exitOK, exitError, exitUsage, exitNotFound, exitService, exitDenied, exitRollbackFailed, exitInterrupted),
 		Example: `  keyrot rollback --user Bob
   keyrot rollback --user Bob --delete-new --dry-run`,
 		Args: noArgs,

@@ -73,7 +73,7 @@ Any failure after the new key exists rolls back: the old key is active again,
 the new key is deleted, the credentials file restored (exit 8). If the
 rollback fails too, keyrot prints the commands that finish it (exit 9). A
 journal in the state directory lets a later run finish or undo a rotation
-that a crash interrupted. One rotation per user runs at a time.` + exitStatusHelp,
+that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rotateCodes...),
 		Example: `  # Rotate your own key in ~/.aws/credentials (the profile in use)
   keyrot rotate
 

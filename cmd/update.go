@@ -46,7 +46,7 @@ with the keys UserName, AccessKeyId and Status; flags given on the command
 line override it. --generate-cli-skeleton prints the input document to fill
 in (or, with "output", a sample of the output) without sending a request.
 
-With --user, this is exactly one request to IAM.` + exitStatusHelp,
+With --user, this is exactly one request to IAM.` + exitHelp(changeCodes...),
 		Example: `  keyrot update --user Bob --access-key-id AKIAIOSFODNN7EXAMPLE --status Inactive
   keyrot update --cli-input-json file://update.json
   keyrot update --generate-cli-skeleton > update.json`,

@@ -50,7 +50,7 @@ func newCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print keyrot's version",
-		Long:  "Print keyrot's version, commit, build date, Go version and platform." + exitStatusHelp,
+		Long:  "Print keyrot's version, commit, build date, Go version and platform." + exitHelp(exitOK, exitUsage),
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			b := currentBuild()

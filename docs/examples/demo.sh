@@ -23,8 +23,12 @@ export AWS_CONFIG_FILE="$tmp/config" AWS_SHARED_CREDENTIALS_FILE="$tmp/credentia
 export XDG_STATE_HOME="$tmp/state"
 echo "Simulator at $AWS_ENDPOINT_URL, signing as the demo admin ($AWS_ACCESS_KEY_ID)."
 
+# Bold command lines on a terminal only: a log or a pipe gets plain text.
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$(printf '\033[1m') plain=$(printf '\033[0m'); fi
+
 run() {
-	printf '\n\033[1m$ keyrot %s\033[0m\n' "$*"
+	printf '\n%s$ keyrot %s%s\n' "$bold" "$*" "$plain"
 	"$BIN/keyrot" "$@"
 	local rc=$?
 	[ $rc -ne 0 ] && echo "(exit status $rc)"
