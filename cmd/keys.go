@@ -275,7 +275,8 @@ func (o *statusOptions) report(changes []keyChange) error {
 	}
 	rows := make([][]string, len(changes))
 	for i, c := range changes {
-		rows[i] = []string{c.UserName, c.AccessKeyID, string(c.Status), string(c.PreviousStatus)}
+		// update sends one request and does not learn the previous status.
+		rows[i] = []string{c.UserName, c.AccessKeyID, string(c.Status), dash(string(c.PreviousStatus))}
 	}
 	return f.render(view{
 		JSON:   changeOutput{AccessKeys: changes, DryRun: o.DryRun},

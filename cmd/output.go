@@ -72,6 +72,9 @@ func (f *Factory) render(v view) error {
 		if rows == nil {
 			rows = v.Rows
 		}
+		if len(rows) == 0 {
+			return nil // the message on stderr said there was nothing; a bare header adds nothing
+		}
 		return f.writeTable(w, v.Header, rows)
 	default:
 		return writeText(w, v.Rows)
