@@ -136,6 +136,15 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 		return out, r.rollbackFailed(StepRollback, fmt.Errorf("rollback of %s requested", name), err, us, ctx.Err() != nil)
 	}
 	out.NewKeyDeleted, out.Restored = ro.DeleteNew, us.restored
+	// Actions holds the reactivation already; add what the undo did next.
+	if us.newGone && ro.DeleteNew {
+		out.Actions = append(out.Actions, "delete access key "+nw.ID)
+	} else if us.newGone {
+		out.Actions = append(out.Actions, "deactivate access key "+nw.ID)
+	}
+	if us.restored != "" {
+		out.Actions = append(out.Actions, "restore "+us.restored+" from its backup")
+	}
 	j.RolledBackByHand = true
 	return out, r.save(jRolledBack)
 }
