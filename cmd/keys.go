@@ -174,13 +174,22 @@ func (o *statusOptions) setOne(ctx context.Context) error {
 		if !ok {
 			return withHint(fmt.Errorf("%s has no access key %s: %w", user, o.KeyID, iamx.ErrNotFound), "run `keyrot list --user %s` to see the keys", user)
 		}
-		change.PreviousStatus = k.Status
+		change.PreviousStatus, change.UserName = k.Status, storedName(user, k)
 		return o.report([]keyChange{change})
 	}
 	if err := s.client.SetStatus(ctx, o.User, o.KeyID, o.Status); err != nil {
 		return o.wrap(err, user, o.KeyID)
 	}
 	return o.report([]keyChange{change})
+}
+
+// storedName is the user name as IAM stores it (names are unique without
+// regard to case, so "bob" may find Bob), falling back on the name typed.
+func storedName(typed string, k iamx.Key) string {
+	if k.User != "" {
+		return k.User
+	}
+	return typed
 }
 
 // setAll applies the status to the chosen keys of a user after the guards.
@@ -199,7 +208,7 @@ func (o *statusOptions) setAll(ctx context.Context, s *session, user string, key
 	}
 	changes := make([]keyChange, 0, len(keys))
 	for _, k := range keys {
-		c := keyChange{UserName: user, AccessKeyID: k.ID, Status: o.Status, PreviousStatus: k.Status}
+		c := keyChange{UserName: storedName(user, k), AccessKeyID: k.ID, Status: o.Status, PreviousStatus: k.Status}
 		if !o.DryRun {
 			if err := s.client.SetStatus(ctx, o.User, k.ID, o.Status); err != nil {
 				err = o.wrap(err, user, k.ID)
