@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,39 +52,10 @@ func TestHTTPClientDefaults(t *testing.T) {
 	}
 }
 
-// silentListener accepts connections and never answers.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + l.Addr().String()
-}
-
 func TestReadTimeoutEndsTheRequest(t *testing.T) {
-	url := silentListener(t)
+	silent := iamsim.NewSilent()
+	t.Cleanup(silent.Close)
+	url := silent.URL()
 	c := New(aws.Config{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(url),

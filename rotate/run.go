@@ -451,19 +451,22 @@ func (r *runner) finish() error {
 // A LimitExceeded although U had room when this run looked means another
 // rotation of U created a key meanwhile: its key must survive.
 //
+// end is when the call returned, zero when it was never sent.
+//
 // Any other failure (no response, a 5xx, an interrupt) is ambiguous: the
 // key may exist although its secret never arrived. Such a key is deleted
 // only when orphan proves that this run created it; otherwise it is
 // reported and left alone.
 func (r *runner) createFailed(ctx context.Context, err error, end time.Time) error {
+	if end.IsZero() {
+		// The journal could not be written, so CreateAccessKey was never sent.
+		return r.before(ctx, StepCreate, err)
+	}
 	if refusedByIAM(err) {
 		if errors.Is(err, iamx.ErrKeyLimit) && len(r.j.KeysBefore) < 2 {
 			err = &ConcurrentRotationError{User: r.name, Err: err, DeletedInactive: r.res.DeletedInactive}
 		}
 		return r.before(ctx, StepCreate, err)
-	}
-	if end.IsZero() {
-		end = r.o.Now().UTC()
 	}
 	cctx, cancel := r.cleanupContext(ctx)
 	defer cancel()

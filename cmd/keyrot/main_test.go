@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -152,12 +151,9 @@ func setupSimulator(env *testscript.Env) error {
 		iamsim.RequireMFA("frank", "arn:aws:iam::123456789012:mfa/frank", "123456"),
 	)
 	env.Defer(srv.Close)
-	silent, err := silentListener()
-	if err != nil {
-		return err
-	}
-	env.Defer(silent.close)
-	env.Setenv("SILENT_URL", silent.url)
+	silent := iamsim.NewSilent()
+	env.Defer(silent.Close)
+	env.Setenv("SILENT_URL", silent.URL())
 	// An endpoint that answers 404 to everything: as an instance metadata
 	// service it makes the SDK warn that it falls back to IMDSv1.
 	notFound := httptest.NewServer(http.NotFoundHandler())
@@ -192,41 +188,6 @@ func setupSimulator(env *testscript.Env) error {
 		env.Setenv(k, v)
 	}
 	return nil
-}
-
-// silent is a listener that accepts connections and never answers, the
-// endpoint that used to make keyrot wait forever.
-type silent struct {
-	url   string
-	close func()
-}
-
-func silentListener() (*silent, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	return &silent{url: "http://" + l.Addr().String(), close: func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}}, nil
 }
 
 // cmdSim drives and inspects the script's simulator:
