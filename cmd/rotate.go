@@ -51,6 +51,13 @@ func newCmdRotate(f *Factory, runF func(context.Context, *rotateOptions) error) 
 		Long: `Rotate an access key: create a new key, hand its secret over, verify that
 it works, then deactivate (or keep, or delete) the old key.
 
+A user with no Active key (after keyrot deactivate or keyrot contain) gets a
+replacement: a new key, created, delivered and verified the same way, while
+the Inactive keys stay Inactive (--old-key delete deletes the one replaced).
+With two Inactive keys, name the one to replace with --access-key-id; with
+--delete-inactive it is deleted first to make room. Nothing ever reactivates
+a key that was Inactive before the rotation, not a rollback either.
+
 Steps: inspect the keys; make room (IAM allows two keys: --delete-inactive
 deletes an Inactive second key, otherwise keyrot stops before any change);
 create the new key; hand the secret to its destination; verify it with STS
@@ -266,10 +273,12 @@ func profileInUse(f *Factory) string {
 
 // rotateJSON is the result document; it never holds a secret.
 type rotateJSON struct {
-	UserName      string
-	DryRun        bool
-	NothingToDo   bool   `json:",omitempty"`
-	Reason        string `json:",omitempty"`
+	UserName    string
+	DryRun      bool
+	NothingToDo bool   `json:",omitempty"`
+	Reason      string `json:",omitempty"`
+	// Replacement: the user had no Active key; OldKey stays Inactive.
+	Replacement   bool `json:",omitempty"`
 	Plan          []string
 	NewKey        *keyJSONShort `json:",omitempty"`
 	OldKey        *keyJSONShort `json:",omitempty"`
@@ -392,7 +401,7 @@ func (o *rotateOptions) reportPlan(p rotate.RotationPlan, dest rotate.Destinatio
 		}
 		f.message("The new secret would go to %s. Nothing was changed.", where)
 	}
-	doc := rotateJSON{UserName: p.User, DryRun: true, NothingToDo: p.NothingToDo, Reason: p.Reason, Plan: p.Actions, Destination: where, Steps: []stepJSON{}}
+	doc := rotateJSON{UserName: p.User, DryRun: true, NothingToDo: p.NothingToDo, Reason: p.Reason, Replacement: p.Replacement, Plan: p.Actions, Destination: where, Steps: []stepJSON{}}
 	if doc.Plan == nil {
 		doc.Plan = []string{}
 	}
@@ -408,7 +417,7 @@ func (o *rotateOptions) reportPlan(p rotate.RotationPlan, dest rotate.Destinatio
 func (o *rotateOptions) reportResult(r rotate.Result) error {
 	f := o.f
 	doc := rotateJSON{
-		UserName: r.User, NothingToDo: r.NothingToDo, Reason: r.Reason, Plan: []string{},
+		UserName: r.User, NothingToDo: r.NothingToDo, Reason: r.Reason, Replacement: r.Replacement, Plan: []string{},
 		OldKeyDeleted: r.OldKeyDeleted, Deleted: r.DeletedInactive, Destination: r.Destination,
 		Verified: r.Verified, VerifyCalls: r.VerifyCalls, Recovered: r.Recovered, DurationMs: r.Duration.Milliseconds(),
 		Steps: make([]stepJSON, 0, len(r.Steps)),
@@ -437,8 +446,15 @@ func (o *rotateOptions) reportResult(r rotate.Result) error {
 		if r.Verified {
 			verified = "verified with " + iamx.Count(r.VerifyCalls, "STS call")
 		}
-		f.message("Rotated %s: new key %s in %s, %s; %s. Took %s.", r.User, r.NewKey.ID, r.Destination, verified, old, r.Duration.Round(time.Millisecond))
-		if r.OldKey.Status == iamx.StatusInactive && !r.OldKeyDeleted {
+		verb := "Rotated"
+		if r.Replacement {
+			verb = "Issued a replacement for"
+			if !r.OldKeyDeleted {
+				old = r.OldKey.ID + " stays Inactive"
+			}
+		}
+		f.message("%s %s: new key %s in %s, %s; %s. Took %s.", verb, r.User, r.NewKey.ID, r.Destination, verified, old, r.Duration.Round(time.Millisecond))
+		if r.OldKey.Status == iamx.StatusInactive && !r.OldKeyDeleted && !r.Replacement {
 			f.message("To undo: keyrot rollback --user %s", r.User)
 		}
 	}

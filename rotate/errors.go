@@ -108,6 +108,21 @@ func (e *LockedError) Error() string {
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
+// ChooseKeyError: U has two access keys, both Inactive, and no
+// --access-key-id says which one a replacement replaces. Exit 2.
+type ChooseKeyError struct {
+	User string
+	Keys []iamx.Key
+}
+
+func (e *ChooseKeyError) Error() string {
+	return fmt.Sprintf("%s has no Active access key and two Inactive ones (%s): name the one to replace with --access-key-id (with --delete-inactive it is deleted to make room)",
+		e.User, describeKeys(e.Keys))
+}
+
+// Is makes errors.Is(err, iamx.ErrInvalidInput) true.
+func (e *ChooseKeyError) Is(target error) bool { return target == iamx.ErrInvalidInput }
+
 // AmbiguousError explains why Rollback refuses to guess.
 type AmbiguousError struct {
 	User   string
@@ -154,6 +169,8 @@ type RolledBackError struct {
 	Interrupted bool
 	// Restored names the destination restored from its backup, if any.
 	Restored string
+	// Replacement: the old key was Inactive before and stays so.
+	Replacement bool `json:",omitempty"`
 }
 
 func (e *RolledBackError) Error() string {
@@ -161,7 +178,11 @@ func (e *RolledBackError) Error() string {
 	if e.Interrupted {
 		why = "was interrupted"
 	}
-	s := fmt.Sprintf("rotation of %s %s at %s (%v); rolled back: %s is Active, new key %s deleted", e.User, why, e.Step, e.Cause, e.OldKeyID, e.NewKeyID)
+	state := "is Active"
+	if e.Replacement {
+		state = "stays Inactive"
+	}
+	s := fmt.Sprintf("rotation of %s %s at %s (%v); rolled back: %s %s, new key %s deleted", e.User, why, e.Step, e.Cause, e.OldKeyID, state, e.NewKeyID)
 	if e.Restored != "" {
 		s += ", " + e.Restored + " restored"
 	}

@@ -65,6 +65,11 @@ type journal struct {
 	RolledBackByHand bool `json:"rolledBackByHand,omitempty"`
 }
 
+// replacement reports a rotation that issued a key to a user with no
+// Active key: its old key was Inactive before it began and nothing may
+// reactivate it.
+func (j *journal) replacement() bool { return j.OldStatus == iamx.StatusInactive }
+
 func (j *journal) finished() bool {
 	return j.Step == jDone || j.Step == jRolledBack || j.Step == jAborted
 }

@@ -7,6 +7,9 @@ import (
 	"github.com/keyrot/keyrot/iamx"
 )
 
+// maxKeys is IAM's AccessKeysPerUser quota.
+const maxKeys = 2
+
 // RotationPlan is what a rotation will do, worked out from ListAccessKeys
 // alone. Plan returns it; Run returns it in Result.Plan for a dry run.
 type RotationPlan struct {
@@ -17,6 +20,10 @@ type RotationPlan struct {
 	SelfSigned   bool
 	Keys         []iamx.Key // U's keys, oldest first
 	OldKey       iamx.Key
+	// Replacement: U has no Active key, so the rotation issues a new one
+	// and the Inactive OldKey stays Inactive (or is deleted with
+	// --old-key delete); nothing reactivates it, not even a rollback.
+	Replacement bool `json:",omitempty"`
 	// DeleteInactive is the Inactive key the capacity step deletes, "" if none.
 	DeleteInactive string
 	OldKeyPolicy   OldKeyPolicy
@@ -102,7 +109,13 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 			return p, &StepError{User: name, Step: StepInspect, Err: fmt.Errorf("%w: access key %s is not one of %s's keys", iamx.ErrNotFound, o.OldKeyID, name)}
 		}
 		if old.Status != iamx.StatusActive {
-			return p, &iamx.InputError{Field: "--access-key-id", Value: o.OldKeyID, Rule: "the key is Inactive: rotating it would give " + name + " access again; activate it or pick an Active key"}
+			for _, k := range ks {
+				if k.Status == iamx.StatusActive {
+					return p, &iamx.InputError{Field: "--access-key-id", Value: o.OldKeyID,
+						Rule: fmt.Sprintf("the key is Inactive and %s still has Active key %s: rotate that one, or deactivate it first to replace %s", name, k.ID, o.OldKeyID)}
+				}
+			}
+			p.Replacement = true
 		}
 	case len(ks) == 0:
 		p.NothingToDo, p.Reason = true, name+" has no access keys: nothing to rotate"
@@ -119,9 +132,10 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 		}
 		switch {
 		case old != nil:
+		case len(active) == 0 && len(ks) == 1:
+			old, p.Replacement = &ks[0], true
 		case len(active) == 0:
-			p.NothingToDo, p.Reason = true, name+"'s access keys are all Inactive: nothing to rotate"
-			return p, nil
+			return p, &ChooseKeyError{User: name, Keys: ks}
 		case len(active) == 1:
 			old = active[0]
 		default:
@@ -133,9 +147,18 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 	p.SelfSigned = o.Signer.AccessKeyID == old.ID
 	for _, k := range ks {
 		if k.ID == old.ID {
+			if p.Replacement && len(ks) == maxKeys && o.DeleteInactive {
+				// Both keys are Inactive: the named one makes room.
+				p.DeleteInactive = k.ID
+			}
 			continue
 		}
 		switch {
+		case p.Replacement && len(ks) == maxKeys && !o.DeleteInactive:
+			return p, &KeyLimitError{User: name, InTheWay: ks,
+				Hint: fmt.Sprintf("both are Inactive; pass --delete-inactive to delete %s, the one named, first", old.ID)}
+		case p.Replacement:
+			continue // the other Inactive key stays as it is
 		case k.Status == iamx.StatusActive:
 			return p, &KeyLimitError{User: name, InTheWay: ks,
 				Hint: fmt.Sprintf("both are Active; deactivate %s first if it is no longer in use", k.ID)}
@@ -160,12 +183,17 @@ func plan(ctx context.Context, keys Keys, o Options, name, apiUser string) (Rota
 	if o.Verify {
 		p.Actions = append(p.Actions, fmt.Sprintf("verify the new key with STS GetCallerIdentity until it names %s %s in a row (up to %s)", name, iamx.Times(o.Successes), o.Wait))
 	}
-	switch o.OldKey {
-	case Deactivate:
+	switch {
+	case p.Replacement && p.DeleteInactive == old.ID:
+	case p.Replacement && o.OldKey == Delete:
+		p.Actions = append(p.Actions, fmt.Sprintf("delete Inactive access key %s, the key replaced", old.ID))
+	case p.Replacement:
+		p.Actions = append(p.Actions, fmt.Sprintf("leave access key %s Inactive (a replacement never reactivates it)", old.ID))
+	case o.OldKey == Deactivate:
 		p.Actions = append(p.Actions, fmt.Sprintf("deactivate old access key %s", old.ID))
-	case Delete:
+	case o.OldKey == Delete:
 		p.Actions = append(p.Actions, fmt.Sprintf("delete old access key %s", old.ID))
-	case Keep:
+	case o.OldKey == Keep:
 		p.Actions = append(p.Actions, fmt.Sprintf("keep old access key %s Active", old.ID))
 	}
 	return p, nil

@@ -38,6 +38,9 @@ type RollbackResult struct {
 	NewKeyDeleted bool
 	// Restored names the credentials file restored from its backup.
 	Restored string `json:",omitempty"`
+	// Replacement: the rotation undone replaced a key that was Inactive
+	// before it; that key stays Inactive.
+	Replacement bool `json:",omitempty"`
 	// Inferred is set when no journal described the rotation and the keys
 	// were told apart from IAM state alone; Explanation says how.
 	Inferred    bool
@@ -186,7 +189,11 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 	if o.Signer.AccessKeyID == nw.ID && undo == nil && !o.Force {
 		return old, nw, nil, "", &LockoutError{KeyID: nw.ID, Reason: "rolling back deactivates it and no credentials backup puts the old key's secret back"}
 	}
-	if old.Status != iamx.StatusActive {
+	switch {
+	case j != nil && j.Step == jDone && !j.RolledBackByHand && j.replacement():
+		out.Replacement = true
+		out.Explanation += fmt.Sprintf("; %s was Inactive before that rotation (a replacement) and stays Inactive", old.ID)
+	case old.Status != iamx.StatusActive:
 		out.Actions = append(out.Actions, "reactivate access key "+old.ID)
 	}
 	return old, nw, undo, restore, nil

@@ -20,6 +20,9 @@ type Result struct {
 	Plan   *RotationPlan `json:",omitempty"`
 
 	SelfRotation bool
+	// Replacement: U had no Active key; the new key replaces the Inactive
+	// OldKey, which stays Inactive (or was deleted).
+	Replacement bool `json:",omitempty"`
 	// OldKey carries its final status; OldKeyDeleted when it was deleted.
 	OldKey        iamx.Key
 	OldKeyDeleted bool
@@ -203,7 +206,7 @@ func (r *runner) cleanupContext(ctx context.Context) (context.Context, context.C
 func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	o := r.o
 	res := r.res
-	res.OldKey, res.SelfRotation = p.OldKey, p.SelfRotation
+	res.OldKey, res.SelfRotation, res.Replacement = p.OldKey, p.SelfRotation, p.Replacement
 	r.dest = o.Destination
 	switch d := r.dest.(type) {
 	case Exec:
@@ -379,6 +382,13 @@ func (r *runner) swapToNew() {
 func (r *runner) oldKeyStep(ctx context.Context) error {
 	old := r.j.OldKeyID
 	res := r.res
+	if r.j.replacement() && (r.o.OldKey != Delete || res.DeletedInactive == old) {
+		// The replaced key stays Inactive, or the capacity step deleted it.
+		if res.DeletedInactive == old {
+			res.OldKeyDeleted, res.OldKey.Status = true, ""
+		}
+		return r.finish()
+	}
 	if r.o.OldKey == Keep {
 		res.OldKey.Status = iamx.StatusActive
 		return r.finish()

@@ -91,8 +91,9 @@ func TestFreshSnapshot(t *testing.T) {
 	}
 }
 
-// TestSkipIfNotActive: without SkipIfNotActive a named key that is no
-// longer Active is an error, as for `keyrot rotate --access-key-id`.
+// TestSkipIfNotActive: with SkipIfNotActive (fleet runs) a named key that
+// is no longer Active is skipped; without it, as for `keyrot rotate
+// --access-key-id`, the user gets a replacement and the key stays Inactive.
 func TestSkipIfNotActive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -101,16 +102,17 @@ func TestSkipIfNotActive(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := e.opts(Stdout{W: &bytes.Buffer{}})
-	o.OldKeyID = e.aliceOld
-	if _, err := Run(ctx, e.admin, o); err == nil {
-		t.Fatal("rotating an Inactive key named by ID: no error")
-	}
-	o.SkipIfNotActive = true
+	o.OldKeyID, o.SkipIfNotActive = e.aliceOld, true
 	r, err := Run(ctx, e.admin, o)
 	if err != nil || !r.NothingToDo {
 		t.Fatalf("with SkipIfNotActive: %+v, %v; want nothing to do", r, err)
 	}
 	if n := e.srv.CallCount("CreateAccessKey"); n != 0 {
 		t.Errorf("%d CreateAccessKey calls, want 0", n)
+	}
+	o.SkipIfNotActive = false
+	r, err = Run(ctx, e.admin, o)
+	if err != nil || !r.Replacement || e.status("alice")[e.aliceOld] != "Inactive" {
+		t.Fatalf("without SkipIfNotActive: %+v, %v; want a replacement", r, err)
 	}
 }

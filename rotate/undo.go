@@ -45,6 +45,10 @@ func (r *runner) undoRotation(ctx context.Context, deactivateNew bool) undoState
 		old, nw = findKey(ks, oldID), findKey(ks, newID)
 	}
 	switch {
+	case r.j.replacement():
+		// The old key was Inactive before the rotation: it stays so, and
+		// U is back where it began once the new key is gone.
+		st.oldActive = true
 	case known && old == nil:
 		st.errs = append(st.errs, fmt.Errorf("old key %s no longer exists", oldID))
 	case (known && old.Status != iamx.StatusActive) || (!known && r.j.OldTouched):
@@ -109,8 +113,11 @@ func (r *runner) fail(ctx context.Context, step string, cause error) error {
 		r.j.Step = jRolledBack
 		_ = r.st.save(r.j)
 		r.res.OldKey.Status, r.res.NewKey.Status = iamx.StatusActive, ""
+		if r.j.replacement() {
+			r.res.OldKey.Status = iamx.StatusInactive
+		}
 		return &RolledBackError{User: r.name, Step: step, Cause: cause, OldKeyID: r.j.OldKeyID,
-			NewKeyID: r.j.NewKeyID, Interrupted: interrupted, Restored: st.restored}
+			NewKeyID: r.j.NewKeyID, Interrupted: interrupted, Restored: st.restored, Replacement: r.j.replacement()}
 	}
 	return r.rollbackFailed(step, cause, rbErr, st, interrupted)
 }
@@ -278,7 +285,7 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 		return rec, true, r.finish()
 	}
 
-	if old == nil {
+	if old == nil && !j.replacement() {
 		return rec, false, &AmbiguousError{User: r.name, Keys: ks,
 			Reason: fmt.Sprintf("old key %s no longer exists, so the rotation to %s cannot be undone", j.OldKeyID, j.NewKeyID)}
 	}
@@ -288,15 +295,19 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 		return rec, false, r.rollbackFailed(StepRecover, errors.New("unfinished rotation found in the journal"), err, st, ctx.Err() != nil)
 	}
 	rec.Action = "rolled back"
+	oldState := fmt.Sprintf("old key %s is Active", j.OldKeyID)
+	if j.replacement() {
+		oldState = fmt.Sprintf("old key %s stays Inactive", j.OldKeyID)
+	}
 	switch {
 	case nw == nil:
-		rec.Detail += fmt.Sprintf("new key %s was already gone; old key %s is Active", j.NewKeyID, j.OldKeyID)
+		rec.Detail += fmt.Sprintf("new key %s was already gone; %s", j.NewKeyID, oldState)
 	case !r.delivered:
-		rec.Detail += fmt.Sprintf("deleted new key %s, whose secret never reached %s; old key %s is Active", j.NewKeyID, j.Destination.Where, j.OldKeyID)
+		rec.Detail += fmt.Sprintf("deleted new key %s, whose secret never reached %s; %s", j.NewKeyID, j.Destination.Where, oldState)
 	case deactivate:
-		rec.Detail += fmt.Sprintf("deactivated new key %s; old key %s is Active", j.NewKeyID, j.OldKeyID)
+		rec.Detail += fmt.Sprintf("deactivated new key %s; %s", j.NewKeyID, oldState)
 	default:
-		rec.Detail += fmt.Sprintf("deleted new key %s (delivered to %s but not verifiable after the crash); old key %s is Active", j.NewKeyID, j.Destination.Where, j.OldKeyID)
+		rec.Detail += fmt.Sprintf("deleted new key %s (delivered to %s but not verifiable after the crash); %s", j.NewKeyID, j.Destination.Where, oldState)
 	}
 	if st.restored != "" {
 		rec.Detail += "; restored " + st.restored
