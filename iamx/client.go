@@ -34,12 +34,16 @@ type iamAPI interface {
 	ListUsers(context.Context, *iam.ListUsersInput, ...func(*iam.Options)) (*iam.ListUsersOutput, error)
 	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
+	PutUserPolicy(context.Context, *iam.PutUserPolicyInput, ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error)
+	GetUserPolicy(context.Context, *iam.GetUserPolicyInput, ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error)
+	DeleteUserPolicy(context.Context, *iam.DeleteUserPolicyInput, ...func(*iam.Options)) (*iam.DeleteUserPolicyOutput, error)
 }
 
 // stsAPI is exactly the part of *sts.Client keyrot calls.
 type stsAPI interface {
 	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 	GetSessionToken(context.Context, *sts.GetSessionTokenInput, ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
+	GetAccessKeyInfo(context.Context, *sts.GetAccessKeyInfoInput, ...func(*sts.Options)) (*sts.GetAccessKeyInfoOutput, error)
 }
 
 var (
@@ -79,6 +83,7 @@ type Client struct {
 	cfg      aws.Config
 	iam      iamAPI
 	sts      stsAPI
+	trails   *trailClients
 	requests *atomic.Int64
 
 	// Sleep waits between polls; tests replace it.
@@ -154,7 +159,7 @@ func New(cfg aws.Config) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = sdkLogger(nil)
 	}
-	c := &Client{requests: new(atomic.Int64), Sleep: sleep}
+	c := &Client{requests: new(atomic.Int64), trails: &trailClients{}, Sleep: sleep}
 	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], countMiddleware(c.requests))
 	c.cfg = cfg
 	c.iam = iam.NewFromConfig(cfg)
@@ -190,7 +195,7 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 func (c *Client) WithCredentials(p aws.CredentialsProvider) *Client {
 	cfg := c.cfg.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(p)
-	n := &Client{cfg: cfg, requests: c.requests, Sleep: c.Sleep}
+	n := &Client{cfg: cfg, requests: c.requests, trails: &trailClients{}, Sleep: c.Sleep}
 	n.iam = iam.NewFromConfig(cfg)
 	n.sts = sts.NewFromConfig(cfg)
 	return n
@@ -218,10 +223,11 @@ func (c *Client) VerifyKey(ctx context.Context, id string, secret Secret) (Ident
 	return identityFromARN(aws.ToString(out.Account), aws.ToString(out.Arn), aws.ToString(out.UserId)), nil
 }
 
-// SessionToken gets MFA-backed session credentials (STS GetSessionToken)
-// for policies that require MFA for key management.
+// SessionToken gets session credentials (STS GetSessionToken), MFA-backed
+// when serial and code are given, for policies that require MFA for key
+// management.
 func (c *Client) SessionToken(ctx context.Context, serial, code string, d time.Duration) (aws.Credentials, error) {
-	in := &sts.GetSessionTokenInput{SerialNumber: aws.String(serial), TokenCode: aws.String(code)}
+	in := &sts.GetSessionTokenInput{SerialNumber: optional(serial), TokenCode: optional(code)}
 	if d > 0 {
 		in.DurationSeconds = aws.Int32(int32(d / time.Second))
 	}

@@ -3,9 +3,7 @@ package iamsim
 import (
 	"encoding/base64"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // action is one supported API operation.
@@ -27,8 +25,13 @@ var actions = map[string]action{
 	"GetAccessKeyLastUsed":     {fn: (*Server).getAccessKeyLastUsed},
 	"GenerateCredentialReport": {fn: (*Server).generateCredentialReport},
 	"GetCredentialReport":      {fn: (*Server).getCredentialReport},
+	"PutUserPolicy":            {fn: (*Server).putUserPolicy, mutation: true},
+	"GetUserPolicy":            {fn: (*Server).getUserPolicy},
+	"ListUserPolicies":         {fn: (*Server).listUserPolicies},
+	"DeleteUserPolicy":         {fn: (*Server).deleteUserPolicy, mutation: true},
 	"GetCallerIdentity":        {fn: (*Server).getCallerIdentity, sts: true},
 	"GetSessionToken":          {fn: (*Server).getSessionToken, sts: true},
+	"GetAccessKeyInfo":         {fn: (*Server).getAccessKeyInfo, sts: true},
 }
 
 func noSuchUser(name string) *apiError {
@@ -125,6 +128,9 @@ func (s *Server) deleteUser(req *request) (*xw, *apiError) {
 	}
 	if len(u.keys) > 0 {
 		return nil, errf("DeleteConflict", "Cannot delete entity, must delete access keys first.")
+	}
+	if len(u.policies) > 0 {
+		return nil, errf("DeleteConflict", "Cannot delete entity, must delete policies first.")
 	}
 	s.deleteUserLocked(u)
 	return nil, nil
@@ -344,65 +350,5 @@ func (s *Server) getAccessKeyLastUsed(req *request) (*xw, *apiError) {
 		x.leaf("Region", k.lastRegion)
 	}
 	x.close("AccessKeyLastUsed")
-	return x, nil
-}
-
-func (s *Server) getCallerIdentity(req *request) (*xw, *apiError) {
-	u := req.who.user
-	x := &xw{}
-	x.leaf("UserId", u.id)
-	x.leaf("Account", s.account)
-	x.leaf("Arn", s.arn(u))
-	return x, nil
-}
-
-func (s *Server) getSessionToken(req *request) (*xw, *apiError) {
-	u := req.who.user
-	if req.who.session != nil {
-		return nil, errf("AccessDenied", "Cannot call GetSessionToken with session credentials")
-	}
-	d := 12 * time.Hour
-	if req.p.has("DurationSeconds") {
-		v := req.p.get("DurationSeconds")
-		n, err := strconv.Atoi(v)
-		switch {
-		case err != nil:
-			return nil, validationError("durationSeconds", v, "Member must be an integer")
-		case n < 900:
-			return nil, validationError("durationSeconds", v, "Member must have value greater than or equal to 900")
-		case n > 129600:
-			return nil, validationError("durationSeconds", v, "Member must have value less than or equal to 129600")
-		}
-		d = time.Duration(n) * time.Second
-	}
-	if u.root && d > time.Hour {
-		d = time.Hour // AWS caps root sessions at one hour
-	}
-	mfa := false
-	if req.p.has("SerialNumber") || req.p.has("TokenCode") {
-		serial, e := required(req.p, "SerialNumber", "serialNumber", checkSerial)
-		if e != nil {
-			return nil, e
-		}
-		code, e := required(req.p, "TokenCode", "tokenCode", checkTokenCode)
-		if e != nil {
-			return nil, e
-		}
-		if u.mfaSerial == "" || serial != u.mfaSerial {
-			return nil, errf("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.")
-		}
-		if code != u.mfaCode {
-			return nil, errf("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
-		}
-		mfa = true
-	}
-	ss := s.newSessionLocked(u, d, mfa)
-	x := &xw{}
-	x.open("Credentials")
-	x.leaf("AccessKeyId", ss.id)
-	x.leaf("SecretAccessKey", ss.secret)
-	x.leaf("SessionToken", ss.token)
-	x.time("Expiration", ss.expires)
-	x.close("Credentials")
 	return x, nil
 }

@@ -30,7 +30,27 @@ type request struct {
 	http   *http.Request
 	action string
 	p      params
+	body   []byte // the JSON protocols' request document
 	who    *principal
+	// issued is the temporary access key ID the call returned, for its
+	// CloudTrail event.
+	issued string
+}
+
+// route finds a JSON-protocol operation (CloudTrail's AWS JSON 1.1 by its
+// X-Amz-Target, the Account service's REST-JSON by its path); nil means the
+// Query protocol of IAM and STS.
+func route(r *http.Request) *jsonAction {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if a, ok := jsonActions[t]; ok {
+			return &a
+		}
+		return &jsonAction{name: t[strings.LastIndex(t, ".")+1:], unknown: true}
+	}
+	if a, ok := restActions[r.Method+" "+r.URL.Path]; ok {
+		return &a
+	}
+	return nil
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -38,8 +58,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	p, perr := parseParams(r, body)
-	action := p.get("Action")
+	ja := route(r)
+	var p params
+	var perr *apiError
+	var action string
+	if ja == nil {
+		p, perr = parseParams(r, body)
+		action = p.get("Action")
+	} else {
+		p, action = params{}, ja.name
+		if len(body) > maxBody {
+			perr = errf("ValidationException", "Request body too large")
+		}
+	}
 
 	s.mu.Lock()
 	s.reqCtr++
@@ -53,6 +84,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Time:   s.clock(),
 	})
 	latency := s.latency
+	writeErr := func(e *apiError) int {
+		if ja != nil {
+			return writeJSONError(w, reqID, e)
+		}
+		return writeError(w, action, reqID, e)
+	}
 	h := s.holds[action]
 	if h == nil {
 		h = s.holds[""]
@@ -89,15 +126,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if e.msg == "" {
 			e.msg = defaultMessage[f.code]
 		}
-		s.finish(idx, writeError(w, action, reqID, e), e.code, false)
+		s.finish(idx, writeErr(e), e.code, false)
 		return
 	}
 
 	var result *xw
+	var doc any
 	var e *apiError
 	switch {
 	case perr != nil:
 		e = perr
+	case ja != nil:
+		doc, e = s.dispatchJSON(r, body, ja)
 	case r.Method != http.MethodPost && r.Method != http.MethodGet:
 		e = errf("InvalidAction", "Could not find operation %s for version %s", action, p.get("Version"))
 	default:
@@ -108,10 +148,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		drop(w)
 	}
 	if e != nil {
-		s.finish(idx, writeError(w, action, reqID, e), e.code, false)
+		s.finish(idx, writeErr(e), e.code, false)
 		return
 	}
-	writeResult(w, action, reqID, result)
+	if ja != nil {
+		writeJSON(w, http.StatusOK, reqID, doc)
+	} else {
+		writeResult(w, action, reqID, result)
+	}
 	s.finish(idx, http.StatusOK, "", false)
 }
 
@@ -190,15 +234,11 @@ func (s *Server) finish(idx, status int, code string, dropped bool) {
 func (s *Server) dispatch(r *http.Request, body []byte, action string, p params) (*xw, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	who, e := s.authenticateLocked(r, body)
+	who, e := s.authenticateLocked(r, body, "iam", "sts")
 	if e != nil {
 		return nil, e
 	}
-	if k := who.key; k != nil {
-		k.lastUsed = s.clock()
-		k.lastSvc = who.service
-		k.lastRegion = who.region
-	}
+	s.touchLocked(who)
 	if action == "" {
 		return nil, errf("MissingAction", "Could not find operation  for version %s", p.get("Version"))
 	}
@@ -206,27 +246,74 @@ func (s *Server) dispatch(r *http.Request, body []byte, action string, p params)
 	if !ok {
 		return nil, errf("InvalidAction", "Could not find operation %s for version %s", action, p.get("Version"))
 	}
-	req := &request{http: r, action: action, p: p, who: who}
-	if e := s.authorizeLocked(req, a); e != nil {
-		return nil, e
-	}
-	return a.fn(s, req)
-}
-
-// authorizeLocked applies Deny and RequireMFA, the simulator's stand-ins
-// for identity policies.
-func (s *Server) authorizeLocked(req *request, a action) *apiError {
-	u := req.who.user
-	lc := strings.ToLower(u.name)
 	service := "iam"
 	if a.sts {
 		service = "sts"
+	}
+	req := &request{http: r, action: action, p: p, who: who}
+	e = s.authorizeLocked(req, service, a.mutation)
+	var result *xw
+	if e == nil {
+		result, e = a.fn(s, req)
+	}
+	s.recordLocked(req, service, e)
+	return result, e
+}
+
+// dispatchJSON authenticates and runs a JSON-protocol operation.
+func (s *Server) dispatchJSON(r *http.Request, body []byte, a *jsonAction) (any, *apiError) {
+	if a.unknown {
+		return nil, errf("UnknownOperationException", "Unknown operation %s", r.Header.Get("X-Amz-Target"))
+	}
+	if r.Method != http.MethodPost {
+		return nil, errf("UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.Path)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who, e := s.authenticateLocked(r, body, a.service)
+	if e != nil {
+		return nil, jsonAuthError(e)
+	}
+	s.touchLocked(who)
+	req := &request{http: r, action: a.name, p: params{}, body: body, who: who}
+	if e := s.authorizeLocked(req, a.service, false); e != nil {
+		e.code += "Exception"
+		s.recordLocked(req, a.service, e)
+		return nil, e
+	}
+	doc, e := a.fn(s, req)
+	s.recordLocked(req, a.service, e)
+	return doc, e
+}
+
+// touchLocked records the use of a long-term key, as GetAccessKeyLastUsed
+// reports it.
+func (s *Server) touchLocked(who *principal) {
+	if k := who.key; k != nil {
+		k.lastUsed = s.clock()
+		k.lastSvc = who.service
+		k.lastRegion = who.region
+	}
+}
+
+// authorizeLocked applies the user's inline policies' Deny statements,
+// Deny and RequireMFA, the simulator's stand-ins for identity policies.
+// GetCallerIdentity is never denied, as on AWS.
+func (s *Server) authorizeLocked(req *request, service string, mutation bool) *apiError {
+	u := req.who.user
+	lc := strings.ToLower(u.name)
+	if req.action == "GetCallerIdentity" {
+		return nil
+	}
+	if name := s.deniedByPolicyLocked(req, service); name != "" {
+		return errf("AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s with an explicit deny in an identity-based policy",
+			s.arn(u), service, req.action, s.resourceARN(req))
 	}
 	if s.denies[lc+"\x00"+req.action] || s.denies[lc+"\x00"] {
 		return errf("AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action",
 			s.arn(u), service, req.action, s.resourceARN(req), service, req.action)
 	}
-	if a.mutation && u.mfaSerial != "" && (req.who.session == nil || !req.who.session.mfa) {
+	if mutation && u.mfaSerial != "" && (req.who.session == nil || !req.who.session.mfa) {
 		return errf("AccessDenied", "User: %s is not authorized to perform: %s:%s on resource: %s with an explicit deny in an identity-based policy",
 			s.arn(u), service, req.action, s.resourceARN(req))
 	}

@@ -14,6 +14,10 @@
 //	// point the SDK at srv.URL() with BaseEndpoint or AWS_ENDPOINT_URL
 //	srv.FailNext("UpdateAccessKey", "ServiceFailure")
 //
+// It also serves inline user policies (honouring their Deny on session
+// tokens by aws:TokenIssueTime), STS GetAccessKeyInfo, CloudTrail
+// LookupEvents from the calls it served, and Account ListRegions.
+//
 // The package imports only the standard library, so its signature check is
 // independent of the SDK signer it is tested against.
 package iamsim
@@ -80,6 +84,11 @@ type Server struct {
 	taken    map[string]*hold // HoldNext holds whose call is blocked
 	denies   map[string]bool  // user(lower) + "\x00" + action
 
+	events   []*Event // CloudTrail's record, oldest first
+	eventCtr uint64
+	regions  []Region
+	trail    map[string]*bucket // LookupEvents rate limit, by region
+
 	seeders []func(*Server) error
 	closed  sync.Once
 }
@@ -93,6 +102,7 @@ type user struct {
 	keys      []*key // sorted by created, then ID
 	mfaSerial string
 	mfaCode   string
+	policies  map[string]string // inline policies: name → document
 }
 
 type key struct {
@@ -111,8 +121,10 @@ type key struct {
 type session struct {
 	id, secret, token string
 	owner             *user
-	expires           time.Time
+	issued, expires   time.Time
 	mfa               bool
+	// parent is the long-term key that minted it, "" when seeded.
+	parent string
 }
 
 // Key is a snapshot of one access key, as Keys returns it.
@@ -259,6 +271,8 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		holds:     make(map[string]*hold),
 		taken:     make(map[string]*hold),
 		denies:    make(map[string]bool),
+		regions:   defaultRegions(),
+		trail:     make(map[string]*bucket),
 	}
 	for _, o := range opts {
 		o(s)
@@ -488,7 +502,7 @@ func compareKeys(a, b *key) int {
 func (s *Server) newIDLocked(prefix string) string {
 	for {
 		s.keyCtr++
-		id := prefix + base32ID(fmt.Sprintf("iamsim/%s/%s/%d", prefix, s.account, s.keyCtr), 16)
+		id := keyIDFor(prefix, s.account, fmt.Sprintf("iamsim/%s/%s/%d", prefix, s.account, s.keyCtr))
 		if _, ok := s.keys[id]; ok {
 			continue
 		}
@@ -589,6 +603,7 @@ func (s *Server) newSessionLocked(u *user, d time.Duration, mfa bool) *session {
 		secret:  secretFor(id),
 		token:   sessionToken(id, s.sessCtr),
 		owner:   u,
+		issued:  s.clock(),
 		expires: s.clock().Add(d),
 		mfa:     mfa,
 	}

@@ -83,8 +83,9 @@ func parseAuthorization(h string) (*credential, *apiError) {
 	}, nil
 }
 
-// authenticateLocked identifies and verifies the signer of r.
-func (s *Server) authenticateLocked(r *http.Request, body []byte) (*principal, *apiError) {
+// authenticateLocked identifies and verifies the signer of r, whose
+// credential scope must name one of services.
+func (s *Server) authenticateLocked(r *http.Request, body []byte, services ...string) (*principal, *apiError) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, errf("MissingAuthenticationToken", "Request is missing Authentication Token")
@@ -100,8 +101,8 @@ func (s *Server) authenticateLocked(r *http.Request, body []byte) (*principal, *
 	switch {
 	case c.region == "":
 		return nil, errf("SignatureDoesNotMatch", "Credential should be scoped to a valid region. ")
-	case c.service != "iam" && c.service != "sts":
-		return nil, errf("SignatureDoesNotMatch", "Credential should be scoped to correct service: 'iam'. ")
+	case !slices.Contains(services, c.service):
+		return nil, errf("SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'. ", services[0])
 	case c.terminator != "aws4_request":
 		return nil, errf("SignatureDoesNotMatch", "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", c.terminator)
 	case len(amzDate) != 16 || c.date != amzDate[:8]:
