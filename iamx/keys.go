@@ -74,7 +74,7 @@ func (c *Client) LastUsed(ctx context.Context, id string) (LastUsed, error) {
 	if err != nil {
 		return LastUsed{}, classify(err)
 	}
-	var lu LastUsed
+	lu := LastUsed{User: aws.ToString(out.UserName)}
 	if l := out.AccessKeyLastUsed; l != nil {
 		lu.Date = aws.ToTime(l.LastUsedDate)
 		lu.Service = notApplicable(aws.ToString(l.ServiceName))

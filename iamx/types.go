@@ -32,6 +32,9 @@ type LastUsed struct {
 	Date    time.Time
 	Service string
 	Region  string
+	// User owns the key, as GetAccessKeyLastUsed names it ("root" for the
+	// root user's keys).
+	User string `json:"-"`
 }
 
 // Never reports whether the key has no recorded use.
