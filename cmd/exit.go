@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/rotate"
+	"github.com/keyrot/keyrot/rotate/contain"
 	"github.com/spf13/cobra"
 )
 
@@ -131,7 +132,7 @@ func exitCode(err error) int {
 		return ce.code
 	case errors.As(err, &ue), errors.Is(err, iamx.ErrInvalidInput):
 		return exitUsage
-	case errors.As(err, &ge):
+	case errors.As(err, &ge), errors.Is(err, contain.ErrGuard):
 		return exitGuard
 	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
 		return exitInterrupted

@@ -113,6 +113,18 @@ that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rota
 	fl.BoolVar(&opts.DeleteInactive, "delete-inactive", false, "when the user already has two keys, delete the Inactive one to make room")
 	fl.BoolVar(&opts.Force, "force", false, "allow deactivating the signing key without verifying the new one")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
+	addDestinationFlags(c, opts)
+	fl.StringVar(&opts.MFASerial, "mfa-serial", "", "MFA device ARN, for policies that require MFA to manage keys")
+	fl.StringVar(&opts.MFAToken, "mfa-token", "", "current MFA code (with --mfa-serial)")
+	fl.StringVar(&opts.StateDir, "state-dir", "", "where journals, locks and (with --all-users) the Inactive-key ledger live (default $XDG_STATE_HOME/keyrot or ~/.local/state/keyrot)")
+	addFleetFlags(c, &opts.Fleet)
+	return c
+}
+
+// addDestinationFlags are the flags that choose where a new secret goes
+// and how it is verified: rotate's, and contain's for its replacement.
+func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
+	fl := c.Flags()
 	fl.StringVar(&opts.CredentialsFile, "credentials-file", "", "shared credentials file to update (default: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)")
 	fl.StringVar(&opts.ProfileName, "profile-name", "", "profile in the credentials file that receives the new key")
 	fl.BoolVar(&opts.Stdout, "stdout", false, "print the new key once, as JSON, on stdout")
@@ -121,22 +133,15 @@ that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rota
 	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
 	fl.DurationVar(&opts.PollInterval, "verify-interval", opts.PollInterval, "time between verification calls")
 	fl.IntVar(&opts.Successes, "verify-successes", opts.Successes, "consecutive successful STS calls that count as verified")
-	fl.StringVar(&opts.MFASerial, "mfa-serial", "", "MFA device ARN, for policies that require MFA to manage keys")
-	fl.StringVar(&opts.MFAToken, "mfa-token", "", "current MFA code (with --mfa-serial)")
-	fl.StringVar(&opts.StateDir, "state-dir", "", "where journals, locks and (with --all-users) the Inactive-key ledger live (default $XDG_STATE_HOME/keyrot or ~/.local/state/keyrot)")
-	addFleetFlags(c, &opts.Fleet)
-	return c
 }
 
-func (o *rotateOptions) validate(c *cobra.Command) error {
-	if err := validateTarget(o.User, o.OldKeyID); err != nil {
-		return err
-	}
-	p, err := rotate.ParseOldKeyPolicy(o.OldKey)
-	if err != nil {
-		return err
-	}
-	o.OldKey = string(p)
+// hasDestination reports whether a destination flag was given.
+func (o *rotateOptions) hasDestination() bool {
+	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != ""
+}
+
+// validateDestination checks the destination and verification flags.
+func (o *rotateOptions) validateDestination() error {
 	n := 0
 	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != ""} {
 		if set {
@@ -161,14 +166,29 @@ func (o *rotateOptions) validate(c *cobra.Command) error {
 	if o.Successes < 1 || o.Successes > 20 {
 		return usageErrorf("invalid --verify-successes %d: use 1 to 20", o.Successes)
 	}
+	if o.ProfileName != "" && strings.ContainsAny(o.ProfileName, "[]\r\n") {
+		return usageErrorf("invalid --profile-name %q: no brackets or line breaks", o.ProfileName)
+	}
+	return nil
+}
+
+func (o *rotateOptions) validate(c *cobra.Command) error {
+	if err := validateTarget(o.User, o.OldKeyID); err != nil {
+		return err
+	}
+	p, err := rotate.ParseOldKeyPolicy(o.OldKey)
+	if err != nil {
+		return err
+	}
+	o.OldKey = string(p)
+	if err := o.validateDestination(); err != nil {
+		return err
+	}
 	if (o.MFASerial == "") != (o.MFAToken == "") {
 		return usageErrorf("--mfa-serial and --mfa-token go together")
 	}
 	if o.MFAToken != "" && (len(o.MFAToken) != 6 || strings.Trim(o.MFAToken, "0123456789") != "") {
 		return usageErrorf("invalid --mfa-token %q: an MFA code is 6 digits", o.MFAToken)
-	}
-	if o.ProfileName != "" && strings.ContainsAny(o.ProfileName, "[]\r\n") {
-		return usageErrorf("invalid --profile-name %q: no brackets or line breaks", o.ProfileName)
 	}
 	return o.Fleet.validate(c, o)
 }
@@ -415,6 +435,32 @@ func (o *rotateOptions) reportPlan(p rotate.RotationPlan, dest rotate.Destinatio
 }
 
 func (o *rotateOptions) reportResult(r rotate.Result) error {
+	doc := o.resultJSON(r)
+	if o.Stdout {
+		// stdout carried the secret; the result stays on stderr.
+		return nil
+	}
+	oldID, oldStatus := "", ""
+	if doc.OldKey != nil {
+		oldID, oldStatus = doc.OldKey.AccessKeyID, string(doc.OldKey.Status)
+		if r.OldKeyDeleted {
+			oldStatus = "Deleted"
+		}
+	}
+	newID := ""
+	if doc.NewKey != nil {
+		newID = doc.NewKey.AccessKeyID
+	}
+	var rows [][]string
+	if !r.NothingToDo {
+		rows = [][]string{{r.User, newID, oldID, oldStatus, r.Destination}}
+	}
+	return o.f.render(view{JSON: doc, Header: []string{"USER", "NEW KEY", "OLD KEY", "OLD KEY STATUS", "DESTINATION"}, Rows: rows})
+}
+
+// resultJSON is the result document; it also prints the result's
+// messages on stderr.
+func (o *rotateOptions) resultJSON(r rotate.Result) rotateJSON {
 	f := o.f
 	doc := rotateJSON{
 		UserName: r.User, NothingToDo: r.NothingToDo, Reason: r.Reason, Replacement: r.Replacement, Plan: []string{},
@@ -458,26 +504,7 @@ func (o *rotateOptions) reportResult(r rotate.Result) error {
 			f.message("To undo: keyrot rollback --user %s", r.User)
 		}
 	}
-	if o.Stdout {
-		// stdout carried the secret; the result stays on stderr.
-		return nil
-	}
-	oldID, oldStatus := "", ""
-	if doc.OldKey != nil {
-		oldID, oldStatus = doc.OldKey.AccessKeyID, string(doc.OldKey.Status)
-		if r.OldKeyDeleted {
-			oldStatus = "Deleted"
-		}
-	}
-	newID := ""
-	if doc.NewKey != nil {
-		newID = doc.NewKey.AccessKeyID
-	}
-	var rows [][]string
-	if !r.NothingToDo {
-		rows = [][]string{{r.User, newID, oldID, oldStatus, r.Destination}}
-	}
-	return f.render(view{JSON: doc, Header: []string{"USER", "NEW KEY", "OLD KEY", "OLD KEY STATUS", "DESTINATION"}, Rows: rows})
+	return doc
 }
 
 // rotateError adds the next step to a rotation failure.

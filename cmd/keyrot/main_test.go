@@ -21,10 +21,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/keyrot/keyrot/cmd"
+	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/iamx/iamsim"
 	"github.com/keyrot/keyrot/rotate/credfile"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -86,8 +90,9 @@ func cmdGenCA(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 const (
-	simKey   = "sim"
-	holdsKey = "holds"
+	simKey    = "sim"
+	holdsKey  = "holds"
+	offsetKey = "offset"
 )
 
 // holds keeps the release functions of `sim hold`.
@@ -136,7 +141,11 @@ func cmdFails(ts *testscript.TestScript, neg bool, args []string) {
 func setupSimulator(env *testscript.Env) error {
 	now := time.Now().UTC()
 	day := 24 * time.Hour
+	// sim advance moves the simulator's clock ahead of the wall clock.
+	offset := new(atomic.Int64)
+	env.Values[offsetKey] = offset
 	srv := iamsim.NewServer(
+		iamsim.Now(func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }),
 		iamsim.User("admin", iamsim.KeySeed{Created: now.Add(-30 * day)}),
 		iamsim.User("alice", iamsim.KeySeed{Created: now.Add(-100 * day), LastUsed: now.Add(-time.Hour), LastUsedService: "s3", LastUsedRegion: "eu-west-1"}),
 		iamsim.User("bob",
@@ -174,6 +183,9 @@ func setupSimulator(env *testscript.Env) error {
 	set("DAVE_KEY1", "dave", 0)
 	set("DAVE_KEY2", "dave", 1)
 	set("FRANK_KEY", "frank", 0)
+	env.Setenv("FOREIGN_KEY", iamsim.KeyIDForAccount("999988887777", 1))
+	env.Setenv("UNKNOWN_KEY", iamsim.KeyIDForAccount(iamsim.DefaultAccountID, 9))
+	seedElsewhere(srv, srv.Keys("alice")[0].ID, now)
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            srv.URL(),
 		"AWS_ACCESS_KEY_ID":           srv.Keys("admin")[0].ID,
@@ -188,6 +200,22 @@ func setupSimulator(env *testscript.Env) error {
 		env.Setenv(k, v)
 	}
 	return nil
+}
+
+// seedElsewhere records what alice's key did before the scripts begin, from
+// addresses other than the tests': 55 reads in us-east-1 (two pages of
+// LookupEvents), and in eu-west-1 a session minted from it that created a
+// user.
+func seedElsewhere(srv *iamsim.Server, key string, now time.Time) {
+	session := "ASIA" + iamsim.KeyIDForAccount(iamsim.DefaultAccountID, 77)[4:]
+	for i := range 55 {
+		srv.RecordEvent(iamsim.Event{Time: now.Add(-time.Duration(3*24*60-i*30) * time.Minute), Name: "ListBuckets", Source: "s3.amazonaws.com",
+			Region: "us-east-1", AccessKeyID: key, User: "alice", SourceIP: "192.0.2.10", UserAgent: "aws-cli/2.15.30 Python/3.11.8", ReadOnly: true})
+	}
+	srv.RecordEvent(iamsim.Event{Time: now.Add(-2 * time.Hour), Name: "GetSessionToken", Source: "sts.amazonaws.com", Region: "eu-west-1",
+		AccessKeyID: key, User: "alice", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", IssuedKeyID: session})
+	srv.RecordEvent(iamsim.Event{Time: now.Add(-2*time.Hour + time.Minute), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "eu-west-1",
+		AccessKeyID: session, User: "alice", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2"})
 }
 
 // cmdSim drives and inspects the script's simulator:
@@ -206,6 +234,9 @@ func setupSimulator(env *testscript.Env) error {
 //	sim clear                     remove every injected fault
 //	sim session USER              sign as USER with temporary credentials
 //	sim sign-as USER IDX          sign with USER's IDX'th key (0-based)
+//	sim mint USER IDX NAME        GetSessionToken (eu-west-1) with that key; keep it as NAME
+//	sim sign-with NAME            sign with the session kept as NAME
+//	sim advance DURATION          move the simulator's clock ahead
 //	sim latency DURATION          added to every call
 //	sim propagation DURATION
 //	sim hold ACTION               hold calls of ACTION until released
@@ -313,6 +344,27 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		k := srv.Keys(args[1])[atoi(args[2])]
 		ts.Setenv("AWS_ACCESS_KEY_ID", k.ID)
 		ts.Setenv("AWS_SECRET_ACCESS_KEY", k.Secret)
+		ts.Setenv("AWS_SESSION_TOKEN", "")
+	case "mint":
+		need(3)
+		k := srv.Keys(args[1])[atoi(args[2])]
+		c := iamx.New(aws.Config{BaseEndpoint: aws.String(srv.URL()), Region: "eu-west-1", RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")})
+		cr, err := c.SessionToken(context.Background(), "", "", 0)
+		ts.Check(err)
+		ts.Setenv(args[3]+"_ID", cr.AccessKeyID)
+		ts.Setenv(args[3]+"_SECRET", cr.SecretAccessKey)
+		ts.Setenv(args[3]+"_TOKEN", cr.SessionToken)
+	case "advance":
+		need(1)
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		ts.Value(offsetKey).(*atomic.Int64).Add(int64(d))
+	case "sign-with":
+		need(1)
+		ts.Setenv("AWS_ACCESS_KEY_ID", ts.Getenv(args[1]+"_ID"))
+		ts.Setenv("AWS_SECRET_ACCESS_KEY", ts.Getenv(args[1]+"_SECRET"))
+		ts.Setenv("AWS_SESSION_TOKEN", ts.Getenv(args[1]+"_TOKEN"))
 	case "hold":
 		need(1)
 		h := ts.Value(holdsKey).(*holds)

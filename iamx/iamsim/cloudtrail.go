@@ -206,7 +206,15 @@ func (s *Server) lookupEvents(req *request) (any, *apiError) {
 		}
 		limit = *in.MaxResults
 	}
-	query := fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d", region, key, value, start.Unix(), end.Unix())
+	// A NextToken is good for the same parameters as given, not as
+	// clamped (the 90-day horizon moves with the clock).
+	raw := func(f *float64) string {
+		if f == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	}
+	query := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s", region, key, value, raw(in.StartTime), raw(in.EndTime))
 	offset := 0
 	if in.NextToken != nil {
 		raw, err := base64.StdEncoding.DecodeString(*in.NextToken)

@@ -63,6 +63,8 @@ var errorStatus = map[string]int{
 // defaultMessage is the message an injected fault carries.
 var defaultMessage = map[string]string{
 	"AccessDenied":               "User is not authorized to perform this operation.",
+	"AccessDeniedException":      "User is not authorized to perform this operation.",
+	"ThrottlingException":        "Rate exceeded",
 	"ConcurrentModification":     "The request was rejected because multiple requests to change this object were submitted simultaneously.",
 	"ExpiredToken":               "The security token included in the request is expired",
 	"InternalFailure":            "The request processing has failed because of an unknown error, exception or failure.",

@@ -67,6 +67,10 @@ type Options struct {
 	Now       func() time.Time
 	// OnStep reports progress: each step as it ends.
 	OnStep func(Step)
+	// Check, when set, sees the owner's keys before any change; its error
+	// stops Run with nothing changed (the command checks that the
+	// replacement it will issue afterwards can be made).
+	Check func(user string, keys []iamx.Key) error
 }
 
 // Step is one finished step, for progress output.
@@ -208,6 +212,11 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 	}
 	k := findKey(keys, o.AccessKeyID)
 	res.StatusBefore, res.StatusAfter = k.Status, k.Status
+	if o.Check != nil && !o.Release {
+		if err := o.Check(res.UserName, keys); err != nil {
+			return res, err
+		}
+	}
 	if o.Release {
 		return res, r.release(ctx)
 	}
@@ -378,16 +387,23 @@ func (r *runner) release(ctx context.Context) error {
 func (r *runner) nextSteps(keys []iamx.Key) {
 	res := r.res
 	u := res.UserName
-	active := ""
+	active, replacement := "", ""
 	for _, k := range keys {
-		if k.Status == iamx.StatusActive && k.ID != res.AccessKeyID {
+		switch {
+		case k.Status != iamx.StatusActive || k.ID == res.AccessKeyID:
+		case !k.Created.IsZero() && !k.Created.Before(res.Policy.RevokesBefore.Add(-time.Second)):
+			replacement = k.ID // made after the containment
+		default:
 			active = k.ID
 		}
 	}
-	if active == "" {
-		res.NextSteps = append(res.NextSteps, fmt.Sprintf("issue %s a replacement: keyrot rotate --user %s --exec CMD (or --profile-name P, --stdout); the contained key stays Inactive", u, u))
-	} else {
+	switch {
+	case active != "":
 		res.NextSteps = append(res.NextSteps, fmt.Sprintf("%s still has Active key %s: rotate it too if it may have leaked with this one (keyrot rotate --user %s --access-key-id %s ...)", u, active, u, active))
+	case replacement != "":
+		res.NextSteps = append(res.NextSteps, fmt.Sprintf("%s has a replacement already: Active key %s, created after the containment", u, replacement))
+	default:
+		res.NextSteps = append(res.NextSteps, fmt.Sprintf("issue %s a replacement: keyrot rotate --user %s --exec CMD (or --profile-name P, --stdout); the contained key stays Inactive", u, u))
 	}
 	if res.Usage == nil {
 		res.NextSteps = append(res.NextSteps, fmt.Sprintf("see who used the key: keyrot usage --access-key-id %s", res.AccessKeyID))

@@ -2,6 +2,7 @@ package contain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -249,6 +250,21 @@ func Usage(ctx context.Context, t Trail, o UsageOptions) (Summary, error) {
 	return s, nil
 }
 
+// throttleRetries bounds the retries of a throttled LookupEvents, on top
+// of the SDK's own; they wait 1, 2, 3... seconds.
+const throttleRetries = 4
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // lookup reads every page of one key's events in one region.
 func lookup(ctx context.Context, t Trail, lim *rate.Limiter, region, id string, start, end time.Time) ([]Event, int, error) {
 	var out []Event
@@ -262,6 +278,14 @@ func lookup(ctx context.Context, t Trail, lim *rate.Limiter, region, id string, 
 		}
 		p, err := t.LookupEvents(ctx, region, id, start, end, next)
 		calls++
+		// Other clients of the account share the quota: wait and retry.
+		for attempt := 1; errors.Is(err, iamx.ErrThrottled) && attempt <= throttleRetries; attempt++ {
+			if serr := sleep(ctx, time.Duration(attempt)*time.Second); serr != nil {
+				return out, calls, serr
+			}
+			p, err = t.LookupEvents(ctx, region, id, start, end, next)
+			calls++
+		}
 		if err != nil {
 			return out, calls, err
 		}
