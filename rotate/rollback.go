@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -121,6 +122,9 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	if err != nil {
 		return out, err
 	}
+	if err := refuseContained(ctx, keys, apiUser, name, old, &out); err != nil {
+		return out, err
+	}
 	if j == nil || j.Step != jDone || j.RolledBackByHand {
 		j = &journal{User: name, APIUser: apiUser, OldKeyID: old.ID, NewKeyID: nw.ID, Started: o.Now().UTC()}
 	}
@@ -199,6 +203,36 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 	return old, nw, undo, restore, nil
 }
 
+// RevokePolicyPrefix starts the name of the inline policy keyrot contain
+// puts on a user; the contained key's ID follows.
+const RevokePolicyPrefix = "keyrot-revoke-sessions-"
+
+// refuseContained: an inferred rollback (no journal) cannot tell a
+// replacement from a rotation, so it asks IAM whether the key it would
+// reactivate was contained; such a key is never reactivated.
+func refuseContained(ctx context.Context, keys Keys, apiUser, name string, old iamx.Key, out *RollbackResult) error {
+	pr, ok := keys.(interface {
+		UserPolicy(ctx context.Context, user, policy string) (string, error)
+	})
+	if !out.Inferred || !ok {
+		return nil
+	}
+	user := apiUser
+	if user == "" {
+		user = name
+	}
+	policy := RevokePolicyPrefix + old.ID
+	_, err := pr.UserPolicy(ctx, user, policy)
+	switch {
+	case errors.Is(err, iamx.ErrNotFound):
+		return nil
+	case err != nil:
+		return &AmbiguousError{User: name, Reason: fmt.Sprintf("no rotation journal, and whether %s was contained could not be checked (GetUserPolicy %s: %v); a contained key is never reactivated", old.ID, policy, err)}
+	}
+	return &AmbiguousError{User: name, Reason: fmt.Sprintf("the older key %s was contained by keyrot contain (inline policy %s on %s), so the newer key is its replacement; keyrot never reactivates a contained key (to turn the replacement off: keyrot deactivate --user %s --access-key-id %s)",
+		old.ID, policy, name, name, out.NewKeyID)}
+}
+
 func describeKeys(ks []iamx.Key) string {
 	if len(ks) == 0 {
 		return "no keys"
@@ -225,8 +259,11 @@ func rollbackPlan(ctx context.Context, keys Keys, o Options, ro RollbackOptions,
 		out.Actions = []string{fmt.Sprintf("undo the rotation from %s to %s", j.OldKeyID, orNone(j.NewKeyID))}
 		return out, nil
 	}
-	_, nw, _, restore, err := rollbackTarget(o, name, j, ks, &out)
+	old, nw, _, restore, err := rollbackTarget(o, name, j, ks, &out)
 	if err != nil {
+		return out, err
+	}
+	if err := refuseContained(ctx, keys, apiUser, name, old, &out); err != nil {
 		return out, err
 	}
 	if ro.DeleteNew {

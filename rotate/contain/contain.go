@@ -161,9 +161,14 @@ type runner struct {
 	luRead bool
 }
 
-func (r *runner) step(name, detail string, fn func() error) error {
+// step runs fn as a named step; later, when given, words the detail once
+// fn has run.
+func (r *runner) step(name, detail string, fn func() error, later ...func() string) error {
 	start := r.o.Now()
 	err := fn()
+	if err == nil && len(later) > 0 {
+		detail = later[0]()
+	}
 	if r.o.OnStep != nil {
 		r.o.OnStep(Step{Name: name, Detail: detail, Elapsed: r.o.Now().Sub(start), Err: err})
 	}
@@ -206,7 +211,7 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 		var err error
 		keys, err = r.owner(ctx)
 		return err
-	})
+	}, func() string { return fmt.Sprintf("%s in account %s, found by %s", r.res.UserName, r.res.Account, r.res.OwnerFoundBy) })
 	if err != nil {
 		return res, err
 	}

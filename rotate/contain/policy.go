@@ -3,6 +3,7 @@ package contain
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/keyrot/keyrot/rotate"
 	"strings"
 	"time"
 )
@@ -10,7 +11,7 @@ import (
 // PolicyPrefix starts the name of the inline policy Contain puts on the
 // key's user; the key ID follows, so each contained key has one policy and
 // containing it again finds it.
-const PolicyPrefix = "keyrot-revoke-sessions-"
+const PolicyPrefix = rotate.RevokePolicyPrefix
 
 // MaxSessionLife is the longest a session minted from an access key lives:
 // GetSessionToken and GetFederationToken allow 129,600 seconds. Once that
