@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen `address`")
 	fs.IntVar(&o.seed, "seed", 0, "create `N` users user-0001… with a deterministic mix of keys")
 	fs.Int64Var(&o.seedValue, "seed-value", 1, "random seed for --seed")
-	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob and carol and print the admin credentials")
+	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob, carol and ci-bot (with CloudTrail events) and print the admin credentials")
 	fs.DurationVar(&o.latency, "latency", 0, "latency added to every call, e.g. 20ms")
 	fs.DurationVar(&o.propagation, "propagation-delay", 0, "how long a new access key is refused (IAM eventual consistency)")
 	fs.DurationVar(&o.reportDelay, "report-delay", 0, "how long credential report generation takes")
@@ -105,6 +105,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
+	if o.demo {
+		demoEvents(srv, time.Now())
+	}
 	admin := srv.Keys("admin")[0]
 	env := fmt.Sprintf("AWS_ENDPOINT_URL=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n",
 		srv.URL(), admin.ID, admin.Secret)
@@ -137,6 +140,35 @@ func demoUsers(now time.Time) []iamsim.Option {
 			iamsim.KeySeed{Status: iamsim.StatusInactive, Created: ago(400), LastUsed: ago(210), LastUsedService: "iam", LastUsedRegion: "us-east-1"}),
 		iamsim.User("carol",
 			iamsim.KeySeed{Status: iamsim.StatusInactive, Created: ago(120)}),
+		iamsim.User("ci-bot",
+			iamsim.KeySeed{Created: ago(60), LastUsed: now.Add(-time.Hour), LastUsedService: "s3", LastUsedRegion: "us-east-1"}),
+	}
+}
+
+// demoEvents records what ci-bot's key did before it was found in a
+// public issue: the deploy job's calls, then someone else's, from other
+// addresses, who minted a session and made themselves a user.
+func demoEvents(srv *iamsim.Server, now time.Time) {
+	key := srv.Keys("ci-bot")[0].ID
+	at := func(h float64) time.Time { return now.Add(-time.Duration(h * float64(time.Hour))) }
+	for i := range 12 {
+		srv.RecordEvent(iamsim.Event{Time: at(float64(48 - 4*i)), Name: "PutObject", Source: "s3.amazonaws.com", Region: "us-east-1",
+			AccessKeyID: key, User: "ci-bot", SourceIP: "198.51.100.20", UserAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.1", ReadOnly: false})
+	}
+	session := "ASIA" + iamsim.KeyIDForAccount(iamsim.DefaultAccountID, 5)[4:]
+	for _, e := range []iamsim.Event{
+		{Time: at(3), Name: "GetCallerIdentity", Source: "sts.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "python-requests/2.31", ReadOnly: true},
+		{Time: at(2.9), Name: "ListUsers", Source: "iam.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "python-requests/2.31", ReadOnly: true},
+		{Time: at(2.8), Name: "GetSessionToken", Source: "sts.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", IssuedKeyID: session},
+		{Time: at(2.7), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session},
+		{Time: at(2.6), Name: "AttachUserPolicy", Source: "iam.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session, ErrorCode: "AccessDenied"},
+		{Time: at(2.5), Name: "RunInstances", Source: "ec2.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session},
+	} {
+		if e.AccessKeyID == "" {
+			e.AccessKeyID = key
+		}
+		e.User = "ci-bot"
+		srv.RecordEvent(e)
 	}
 }
 

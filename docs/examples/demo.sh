@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short, real keyrot session against the local IAM/STS simulator:
-# list, deactivate, activate, update, and the errors keyrot gives.
+# list, deactivate, activate, update, containing a leaked key, and the
+# errors keyrot gives.
 # Run it with `make demo`; it starts and stops its own simulator.
 set -uo pipefail
 BIN=${BIN:-bin}
@@ -48,6 +49,16 @@ run activate --user carol
 echo; echo "# The plain UpdateAccessKey, status in any case, JSON out."
 run update --user alice --access-key-id "$alice_key" --status inactive --output json
 run update --user alice --access-key-id "$alice_key" --status Active
+
+ci_key=$("$BIN/keyrot" list --user ci-bot --query 'AccessKeyMetadata[0].AccessKeyId' --output text)
+echo; echo "# ci-bot's key was pasted into a public issue. One command: find the owner,"
+echo "# deactivate the key, revoke the sessions minted from it, show who used it."
+run contain --access-key-id "$ci_key" --output table
+echo; echo "# Who used it, grouped; --output json lists every event for a script."
+run usage --access-key-id "$ci_key" --regions us-east-1,eu-west-1 --output table
+echo; echo "# ci-bot gets a replacement; the contained key stays Inactive."
+run rotate --user ci-bot --verify-interval 200ms --exec 'echo "deploy system received $AWS_ACCESS_KEY_ID"'
+run list --user ci-bot --output table
 
 echo; echo "# Errors name the problem and the next step; exit codes are stable."
 run activate --user bob
