@@ -80,7 +80,7 @@ func TestDemoEnvFile(t *testing.T) {
 		t.Fatalf("admin identity = %+v, %v", id, err)
 	}
 	users, err := iam.NewFromConfig(cfg).ListUsers(ctx, &iam.ListUsersInput{})
-	if err != nil || len(users.Users) != 4 {
+	if err != nil || len(users.Users) != 5 {
 		t.Errorf("demo users = %+v, %v", users, err)
 	}
 	bob, err := iam.NewFromConfig(cfg).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("bob")})
