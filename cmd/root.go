@@ -106,7 +106,7 @@ func (g *globalOptions) validate() error {
 			return err
 		}
 	}
-	for _, env := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"} {
+	for _, env := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL_ACCOUNT"} {
 		if err := validateEndpoint(env, os.Getenv(env)); err != nil && g.EndpointURL == "" {
 			return err
 		}

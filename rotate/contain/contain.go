@@ -211,7 +211,9 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 		var err error
 		keys, err = r.owner(ctx)
 		return err
-	}, func() string { return fmt.Sprintf("%s in account %s, found by %s", r.res.UserName, r.res.Account, r.res.OwnerFoundBy) })
+	}, func() string {
+		return fmt.Sprintf("%s in account %s, found by %s", r.res.UserName, r.res.Account, r.res.OwnerFoundBy)
+	})
 	if err != nil {
 		return res, err
 	}
