@@ -154,11 +154,10 @@ func (e *GuardError) Error() string { return e.Reason }
 func (e *GuardError) Is(target error) bool { return target == ErrGuard }
 
 type runner struct {
-	api API
-	o   Options
-	res *Result
-	// luRead: GetAccessKeyLastUsed was asked already.
-	luRead bool
+	api    API
+	o      Options
+	res    *Result
+	policy policyState
 }
 
 // step runs fn as a named step; later, when given, words the detail once
@@ -231,7 +230,7 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 		return res, &rotate.LockoutError{KeyID: k.ID, Reason: "it signs this request; sign with another key (--profile) or pass --force, knowing that these credentials stop working"}
 	}
 
-	doc, current, err := r.currentPolicy(ctx)
+	doc, current, err := r.currentPolicy()
 	if err != nil {
 		return res, err
 	}
@@ -332,15 +331,8 @@ func (r *runner) finishUsage(ch chan usageResult) {
 	}
 }
 
-func (r *runner) currentPolicy(ctx context.Context) (doc string, exists bool, err error) {
-	doc, err = r.api.UserPolicy(ctx, r.res.UserName, r.res.Policy.Name)
-	switch {
-	case err == nil:
-		return doc, true, nil
-	case errors.Is(err, iamx.ErrNotFound):
-		return "", false, nil
-	}
-	return "", false, fmt.Errorf("read inline policy %s of %s: %w", r.res.Policy.Name, r.res.UserName, err)
+func (r *runner) currentPolicy() (doc string, exists bool, err error) {
+	return r.policy.doc, r.policy.exists, r.policy.err
 }
 
 func (r *runner) putPolicy(ctx context.Context, cut time.Time, exists bool) error {
@@ -361,7 +353,7 @@ func (r *runner) putPolicy(ctx context.Context, cut time.Time, exists bool) erro
 // cut-off (or earlier with Force).
 func (r *runner) release(ctx context.Context) error {
 	res := r.res
-	doc, exists, err := r.currentPolicy(ctx)
+	doc, exists, err := r.currentPolicy()
 	if err != nil {
 		return err
 	}
@@ -423,16 +415,23 @@ func (r *runner) nextSteps(keys []iamx.Key) {
 }
 
 // owner finds the key's account and user, and returns the user's keys.
+// Requests that do not depend on each other overlap: the key's account,
+// the caller's and the key's last use (which names the owner) at once;
+// then the owner's keys and the revoke-sessions policy at once.
 func (r *runner) owner(ctx context.Context) ([]iamx.Key, error) {
 	res, o := r.res, r.o
-	// Which account holds the key, and which one signs: concurrently.
 	var caller iamx.Identity
-	var callerErr error
+	var callerErr, luErr error
+	var lu iamx.LastUsed
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		caller, callerErr = r.api.CallerIdentity(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		lu, luErr = r.api.LastUsed(ctx, o.AccessKeyID)
 	}()
 	account, err := r.api.AccessKeyAccount(ctx, o.AccessKeyID)
 	wg.Wait()
@@ -446,8 +445,12 @@ func (r *runner) owner(ctx context.Context) ([]iamx.Key, error) {
 	if account != caller.Account {
 		return nil, &ForeignKeyError{KeyID: o.AccessKeyID, Account: account, CallerAccount: caller.Account}
 	}
+	res.LastUsed = lu
+	if luErr != nil && !errors.Is(luErr, iamx.ErrNotFound) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the key's last use could not be read: %v", luErr))
+	}
 	if o.User != "" {
-		keys, err := r.api.ListKeys(ctx, o.User)
+		keys, err := r.keysAndPolicy(ctx, o.User)
 		if err != nil {
 			return nil, fmt.Errorf("list the keys of %s: %w", o.User, err)
 		}
@@ -459,40 +462,58 @@ func (r *runner) owner(ctx context.Context) ([]iamx.Key, error) {
 		if res.UserName == "" {
 			res.UserName = o.User
 		}
-		res.LastUsed = r.lastUsed(ctx)
 		return keys, nil
 	}
-	// GetAccessKeyLastUsed names the owner: one call, needed for the report
-	// anyway. The owner's key list confirms it.
-	lu, err := r.api.LastUsed(ctx, o.AccessKeyID)
-	r.luRead = true
-	if err == nil {
-		res.LastUsed = lu
-		if lu.User == "root" {
-			if keys, lerr := r.api.ListKeys(ctx, "root"); lerr != nil || findKey(keys, o.AccessKeyID) == nil {
-				return nil, &NoOwnerError{KeyID: o.AccessKeyID, Account: account, Root: true}
-			}
+	// GetAccessKeyLastUsed names the owner, in the call the report needs
+	// anyway; the owner's key list confirms it.
+	if luErr == nil && lu.User != "" {
+		keys, lerr := r.keysAndPolicy(ctx, lu.User)
+		switch {
+		case lerr == nil && findKey(keys, o.AccessKeyID) != nil:
+			res.UserName, res.OwnerFoundBy = lu.User, "IAM GetAccessKeyLastUsed"
+			return keys, nil
+		case lu.User == "root":
+			return nil, &NoOwnerError{KeyID: o.AccessKeyID, Account: account, Root: true}
 		}
-		if lu.User != "" {
-			keys, lerr := r.api.ListKeys(ctx, lu.User)
-			if lerr == nil && findKey(keys, o.AccessKeyID) != nil {
-				res.UserName, res.OwnerFoundBy = lu.User, "IAM GetAccessKeyLastUsed"
-				return keys, nil
-			}
-		}
-	} else if !errors.Is(err, iamx.ErrNotFound) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the key's last use could not be read: %v", err))
 	}
 	// Otherwise search every user.
-	return r.scan(ctx, account)
+	keys, err := r.scan(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	r.policy = r.readPolicy(ctx, r.res.UserName)
+	return keys, nil
 }
 
-func (r *runner) lastUsed(ctx context.Context) iamx.LastUsed {
-	lu, err := r.api.LastUsed(ctx, r.o.AccessKeyID)
-	if err != nil {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("the key's last use could not be read: %v", err))
+// policyState is what GetUserPolicy said about the revoke-sessions policy.
+type policyState struct {
+	doc    string
+	exists bool
+	err    error
+}
+
+func (r *runner) readPolicy(ctx context.Context, user string) policyState {
+	doc, err := r.api.UserPolicy(ctx, user, r.res.Policy.Name)
+	switch {
+	case err == nil:
+		return policyState{doc: doc, exists: true}
+	case errors.Is(err, iamx.ErrNotFound):
+		return policyState{}
 	}
-	return lu
+	return policyState{err: fmt.Errorf("read inline policy %s of %s: %w", r.res.Policy.Name, user, err)}
+}
+
+// keysAndPolicy lists user's keys and reads the policy concurrently.
+func (r *runner) keysAndPolicy(ctx context.Context, user string) ([]iamx.Key, error) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.policy = r.readPolicy(ctx, user)
+	}()
+	keys, err := r.api.ListKeys(ctx, user)
+	wg.Wait()
+	return keys, err
 }
 
 // scan lists the account's users and their keys, concurrently at
@@ -544,9 +565,6 @@ feed:
 	wg.Wait()
 	if owner != "" {
 		r.res.UserName, r.res.OwnerFoundBy = owner, fmt.Sprintf("IAM ListUsers and ListAccessKeys (%d users)", len(users))
-		if !r.luRead {
-			r.res.LastUsed = r.lastUsed(ctx)
-		}
 		return found, nil
 	}
 	if err := ctx.Err(); err != nil {
