@@ -523,6 +523,9 @@ func (r *runner) scan(ctx context.Context, account string) ([]iamx.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search the account's users for %s (ListUsers): %w", r.o.AccessKeyID, err)
 	}
+	if r.o.OnStep != nil {
+		r.o.OnStep(Step{Name: "search", Detail: fmt.Sprintf("GetAccessKeyLastUsed named no owner: searching %d users at %g a second", len(users), r.o.ScanRate)})
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lim := rate.NewLimiter(rate.Limit(r.o.ScanRate), 1)
