@@ -303,13 +303,16 @@ type rotateJSON struct {
 	NewKey        *keyJSONShort `json:",omitempty"`
 	OldKey        *keyJSONShort `json:",omitempty"`
 	OldKeyDeleted bool
-	Deleted       string `json:"DeletedInactiveKey,omitempty"`
-	Destination   string
-	Verified      bool
-	VerifyCalls   int
-	Recovered     *rotate.Recovery `json:",omitempty"`
-	Steps         []stepJSON
-	DurationMs    int64
+	// OldKeyDeleteError: a replacement could not delete the key it
+	// replaced (--old-key delete); that key stays Inactive.
+	OldKeyDeleteError string `json:",omitempty"`
+	Deleted           string `json:"DeletedInactiveKey,omitempty"`
+	Destination       string
+	Verified          bool
+	VerifyCalls       int
+	Recovered         *rotate.Recovery `json:",omitempty"`
+	Steps             []stepJSON
+	DurationMs        int64
 }
 
 type keyJSONShort struct {
@@ -464,7 +467,7 @@ func (o *rotateOptions) resultJSON(r rotate.Result) rotateJSON {
 	f := o.f
 	doc := rotateJSON{
 		UserName: r.User, NothingToDo: r.NothingToDo, Reason: r.Reason, Replacement: r.Replacement, Plan: []string{},
-		OldKeyDeleted: r.OldKeyDeleted, Deleted: r.DeletedInactive, Destination: r.Destination,
+		OldKeyDeleted: r.OldKeyDeleted, OldKeyDeleteError: r.OldKeyError, Deleted: r.DeletedInactive, Destination: r.Destination,
 		Verified: r.Verified, VerifyCalls: r.VerifyCalls, Recovered: r.Recovered, DurationMs: r.Duration.Milliseconds(),
 		Steps: make([]stepJSON, 0, len(r.Steps)),
 	}
@@ -500,6 +503,10 @@ func (o *rotateOptions) resultJSON(r rotate.Result) rotateJSON {
 			}
 		}
 		f.message("%s %s: new key %s in %s, %s; %s. Took %s.", verb, r.User, r.NewKey.ID, r.Destination, verified, old, r.Duration.Round(time.Millisecond))
+		if r.OldKeyError != "" {
+			f.message("warning: the replaced key %s could not be deleted (%s); it stays Inactive: aws iam delete-access-key --user-name %s --access-key-id %s",
+				r.OldKey.ID, r.OldKeyError, r.User, r.OldKey.ID)
+		}
 		if r.OldKey.Status == iamx.StatusInactive && !r.OldKeyDeleted && !r.Replacement {
 			f.message("To undo: keyrot rollback --user %s", r.User)
 		}

@@ -244,3 +244,82 @@ func TestInactiveKeyNamedBesideAnActiveOne(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestReplacementKeepsNewKeyWhenOldDeleteFails: the replaced key is
+// Inactive already, so a failed --old-key delete leaves it so and never
+// takes the delivered, verified replacement away.
+func TestReplacementKeepsNewKeyWhenOldDeleteFails(t *testing.T) {
+	e := newEnv(t)
+	leaked := e.bobContained(1)[0]
+	e.srv.FailAlways("DeleteAccessKey", "AccessDenied")
+	var out bytes.Buffer
+	o := e.bobOpts(&out)
+	o.OldKey = Delete
+	res, err := Run(context.Background(), e.admin, o)
+	if err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	nw := e.newSecret(&out)
+	st := e.status("bob")
+	if st[nw] != "Active" || st[leaked] != "Inactive" || res.OldKeyDeleted || res.OldKeyError == "" {
+		t.Errorf("keys %v, result %+v", st, res)
+	}
+	e.invariant("bob")
+}
+
+// TestReplacementCrashBeforeDeliveryAfterDeletingTheNamedKey: the old key
+// is gone on purpose (--delete-inactive), which must not make the next
+// run keep a new key whose secret never arrived.
+func TestReplacementCrashBeforeDeliveryAfterDeletingTheNamedKey(t *testing.T) {
+	e := newEnv(t)
+	ids := e.bobContained(2)
+	o := e.bobOpts(nil)
+	o.OldKeyID, o.DeleteInactive = ids[0], true
+	o.Destination = crashDest{inner: Stdout{W: &bytes.Buffer{}}}
+	crash(t, e.admin, o)
+	if st := e.status("bob"); len(st) != 2 {
+		t.Fatalf("after the crash: %v", st)
+	}
+	// ids[0] is gone now: the rerun replaces bob's remaining key.
+	var out bytes.Buffer
+	res, err := Run(context.Background(), e.admin, e.bobOpts(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered == nil || res.Recovered.Action != "rolled back" {
+		t.Errorf("recovery %+v: the undelivered key must be deleted", res.Recovered)
+	}
+	nw := e.newSecret(&out)
+	st := e.status("bob")
+	if len(st) != 2 || st[nw] != "Active" || st[ids[1]] != "Inactive" {
+		t.Errorf("keys %v", st)
+	}
+	e.invariant("bob")
+}
+
+// TestRollbackRefusesKeyContainedAfterItsRotation: the journal says the
+// old key was Active before the rotation, but it leaked and was contained
+// since; keyrot rollback must not turn it back on.
+func TestRollbackRefusesKeyContainedAfterItsRotation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := Run(ctx, e.admin, e.opts(Stdout{W: &bytes.Buffer{}})); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-01T13:00:00Z"}}}]}`
+	if err := e.admin.PutUserPolicy(ctx, "alice", RevokePolicyPrefix+e.aliceOld, doc); err != nil {
+		t.Fatal(err)
+	}
+	ro := RollbackOptions{User: "alice", Caller: iamx.Identity{Account: iamsim.DefaultAccountID, User: "admin"},
+		Signer: iamx.Signer{AccessKeyID: e.adminID}, StateDir: e.dir, Now: e.clk.Now, Sleep: e.clk.Sleep, LockWait: time.Second}
+	for _, dry := range []bool{true, false} {
+		ro.DryRun = dry
+		_, err := Rollback(ctx, e.admin, ro)
+		if !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), "was contained") {
+			t.Fatalf("dry run %v: err = %v", dry, err)
+		}
+	}
+	if st := e.status("alice"); st[e.aliceOld] != "Inactive" {
+		t.Errorf("the contained key is %s", st[e.aliceOld])
+	}
+}

@@ -207,14 +207,16 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 // puts on a user; the contained key's ID follows.
 const RevokePolicyPrefix = "keyrot-revoke-sessions-"
 
-// refuseContained: an inferred rollback (no journal) cannot tell a
-// replacement from a rotation, so it asks IAM whether the key it would
-// reactivate was contained; such a key is never reactivated.
+// refuseContained asks IAM whether the key a rollback would reactivate
+// was contained since (keyrot contain leaves its revoke-sessions policy on
+// the user): such a key is never reactivated. An inferred rollback cannot
+// otherwise tell a replacement from a rotation, and a journal's old key
+// may have leaked after the rotation.
 func refuseContained(ctx context.Context, keys Keys, apiUser, name string, old iamx.Key, out *RollbackResult) error {
 	pr, ok := keys.(interface {
 		UserPolicy(ctx context.Context, user, policy string) (string, error)
 	})
-	if !out.Inferred || !ok {
+	if !ok || out.Replacement || old.Status == iamx.StatusActive {
 		return nil
 	}
 	user := apiUser
@@ -227,9 +229,9 @@ func refuseContained(ctx context.Context, keys Keys, apiUser, name string, old i
 	case errors.Is(err, iamx.ErrNotFound):
 		return nil
 	case err != nil:
-		return &AmbiguousError{User: name, Reason: fmt.Sprintf("no rotation journal, and whether %s was contained could not be checked (GetUserPolicy %s: %v); a contained key is never reactivated", old.ID, policy, err)}
+		return fmt.Errorf("cannot roll back %s: whether %s was contained could not be checked (GetUserPolicy %s), and a contained key is never reactivated: %w", name, old.ID, policy, err)
 	}
-	return &AmbiguousError{User: name, Reason: fmt.Sprintf("the older key %s was contained by keyrot contain (inline policy %s on %s), so the newer key is its replacement; keyrot never reactivates a contained key (to turn the replacement off: keyrot deactivate --user %s --access-key-id %s)",
+	return &AmbiguousError{User: name, Reason: fmt.Sprintf("the old key %s was contained by keyrot contain (inline policy %s on %s); keyrot never reactivates a contained key (to turn the newer key off: keyrot deactivate --user %s --access-key-id %s)",
 		old.ID, policy, name, name, out.NewKeyID)}
 }
 

@@ -27,6 +27,9 @@ type Result struct {
 	OldKey        iamx.Key
 	OldKeyDeleted bool
 	NewKey        iamx.Key
+	// OldKeyError: a replacement could not delete the key it replaced,
+	// which stays Inactive.
+	OldKeyError string `json:",omitempty"`
 	// DeletedInactive is the Inactive key the capacity step deleted.
 	DeletedInactive string `json:",omitempty"`
 	Destination     string
@@ -385,6 +388,23 @@ func (r *runner) oldKeyStep(ctx context.Context) error {
 	if r.j.replacement() && (r.o.OldKey != Delete || res.DeletedInactive == old) {
 		// The replaced key stays Inactive, or the capacity step deleted it.
 		if res.DeletedInactive == old {
+			res.OldKeyDeleted, res.OldKey.Status = true, ""
+		}
+		return r.finish()
+	}
+	if r.j.replacement() {
+		// The replaced key is Inactive already: failing to delete it
+		// is no reason to take the working replacement away.
+		err := r.step(StepOldKey, "delete "+old, func() error {
+			err := r.client.DeleteKey(ctx, r.apiUser, old)
+			if errors.Is(err, iamx.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			res.OldKey.Status, res.OldKeyError = iamx.StatusInactive, err.Error()
+		} else {
 			res.OldKeyDeleted, res.OldKey.Status = true, ""
 		}
 		return r.finish()

@@ -246,9 +246,12 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 		r.newKey.Key = *nw
 	}
 
+	// A replacement may have deleted its old key on purpose
+	// (--delete-inactive): a missing old key proves nothing then.
+	oldGone := old == nil && !j.replacement()
 	forward := !rollbackOnly && nw != nil && j.Step != jRollingBack &&
-		(j.Step == jVerified || j.Step == jOldKey || inDest || old == nil)
-	if forward && j.Step != jVerified && j.Step != jOldKey && old != nil && r.o.Verify {
+		(j.Step == jVerified || j.Step == jOldKey || inDest || oldGone)
+	if forward && j.Step != jVerified && j.Step != jOldKey && !oldGone && r.o.Verify {
 		if verr := r.verify(ctx, j.NewKeyID, secret); verr != nil {
 			if ctx.Err() != nil {
 				return rec, false, &InterruptedError{Step: StepRecover, Err: ctx.Err()}
