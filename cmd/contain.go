@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -70,10 +71,12 @@ func newCmdContain(f *Factory, runF func(context.Context, *containOptions) error
 3. Revoke the sessions already minted from it (GetSessionToken and
    GetFederationToken sessions live up to 36 hours; deactivating the key
    does not end them): an inline policy keyrot-revoke-sessions-KEYID on the
-   user denies every action to sessions issued before now
-   (aws:TokenIssueTime, as the IAM console's "Revoke active sessions").
-   It also ends the user's other sessions of that time, whatever key minted
-   them. After 36 hours it can go: keyrot contain --release.
+   user denies every action to sessions issued before its cut-off
+   (aws:TokenIssueTime, as the IAM console's "Revoke active sessions"),
+   30 seconds after the deactivation, while IAM propagates it. It also ends
+   the user's other sessions issued before then, whatever key minted them.
+   Once the key is deleted and 36 hours have passed, it can go:
+   keyrot contain --release.
 4. Report: owner, account, status before and after, last use, the policy,
    the key's recent activity in CloudTrail (as keyrot usage; --no-usage
    skips it; its failure is only a warning and never delays 1-3), and the
@@ -92,7 +95,7 @@ nothing while the key stays Inactive.` + exitHelp(rotateCodes...),
   # Contain it and hand Bob's deploy system a replacement
   keyrot contain --access-key-id AKIAIOSFODNN7EXAMPLE --user bob --exec ./scripts/put-ci-secret.sh
 
-  # 36 hours later: remove the session deny
+  # 36 hours later, the key deleted: remove the session deny
   keyrot contain --release --access-key-id AKIAIOSFODNN7EXAMPLE --user bob`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -107,10 +110,10 @@ nothing while the key stays Inactive.` + exitHelp(rotateCodes...),
 	}
 	fl := c.Flags()
 	addKeyFlag(c, &opts.KeyID, "the leaked access key (required)")
-	addUserFlag(c, &opts.User, "the key's owner (default: found from the key)")
+	fl.StringVar(&opts.User, "user", "", "the key's owner (alias --user-name; default: found from the key)")
 	fl.BoolVar(&opts.Force, "force", false, "contain even the key signing this request; --release before 36 hours have passed")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "find the owner, print the plan and change nothing")
-	fl.BoolVar(&opts.Release, "release", false, "delete the session deny that contain put on the owner (36 hours after)")
+	fl.BoolVar(&opts.Release, "release", false, "delete the session deny that contain put on the owner (36 hours after, once the key is deleted)")
 	fl.BoolVar(&opts.NoUsage, "no-usage", false, "skip the CloudTrail activity lookup")
 	addUsageFlags(c, &opts.Days, &opts.Regions)
 	fl.BoolVar(&rot.DeleteInactive, "delete-inactive", false, "when the owner has two keys, delete the contained one to make room for the replacement")
@@ -190,7 +193,14 @@ func runContain(ctx context.Context, o *containOptions) error {
 	}
 	res, err := contain.Run(ctx, c, co)
 	if err != nil {
-		return containError(err, o.KeyID)
+		if res.StatusAfter != res.StatusBefore {
+			// The key was deactivated before the failure: say so.
+			o.messages(res, nil)
+			if rerr := o.render(o.doc(res), res); rerr != nil {
+				return rerr
+			}
+		}
+		return containError(err, o.KeyID, o.Release)
 	}
 	doc := o.doc(res)
 	o.messages(res, dest)
@@ -231,14 +241,18 @@ func (o *containOptions) replacementCheck(user string, keys []iamx.Key) error {
 	return nil
 }
 
-func containError(err error, id string) error {
+func containError(err error, id string, release bool) error {
 	var fe *contain.ForeignKeyError
 	var ne *contain.NoOwnerError
 	switch {
 	case errors.As(err, &fe):
 		return withHint(err, "sign with credentials of account %s (--profile), or pass the key to that account's security team", fe.Account)
+	case errors.As(err, &ne) && release:
+		return withHint(err, "a deleted key names no owner: pass --user NAME")
 	case errors.As(err, &ne):
 		return withHint(err, "check the key ID; keyrot usage --access-key-id %s shows where it was used", id)
+	case errors.Is(err, iamx.ErrKeyLimit) && strings.Contains(err.Error(), "PutUserPolicy"):
+		return withHint(err, "the user's inline policies reach IAM's quota of 2,048 characters: remove one, or deny the sessions with a managed policy (see docs/runbook.md)")
 	case errors.Is(err, rotate.ErrLockout):
 		return withHint(err, "sign with another key (--profile), or pass --force: the credentials in use then stop working")
 	}
@@ -283,6 +297,9 @@ func (o *containOptions) messages(res contain.Result, dest rotate.Destination) {
 		return
 	case o.Release:
 		f.message("Deleted %s from %s: sessions issued before %s work again, if any is still alive.", p.Name, res.UserName, textTime(p.RevokesBefore))
+		return
+	case p.Action == "failed":
+		f.message("%s of %s (account %s) is %s; revoking its sessions failed.", res.AccessKeyID, res.UserName, res.Account, res.StatusAfter)
 		return
 	case o.DryRun:
 		f.message("dry run: containing %s of %s (account %s) would:", res.AccessKeyID, res.UserName, res.Account)

@@ -160,8 +160,8 @@ func demoEvents(srv *iamsim.Server, now time.Time) {
 		{Time: at(3), Name: "GetCallerIdentity", Source: "sts.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "python-requests/2.31", ReadOnly: true},
 		{Time: at(2.9), Name: "ListUsers", Source: "iam.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "python-requests/2.31", ReadOnly: true},
 		{Time: at(2.8), Name: "GetSessionToken", Source: "sts.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", IssuedKeyID: session},
-		{Time: at(2.7), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session},
-		{Time: at(2.6), Name: "AttachUserPolicy", Source: "iam.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session, ErrorCode: "AccessDenied"},
+		{Time: at(2.7), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session},
+		{Time: at(2.6), Name: "AttachUserPolicy", Source: "iam.amazonaws.com", Region: "us-east-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session, ErrorCode: "AccessDenied"},
 		{Time: at(2.5), Name: "RunInstances", Source: "ec2.amazonaws.com", Region: "eu-west-1", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", AccessKeyID: session},
 	} {
 		if e.AccessKeyID == "" {

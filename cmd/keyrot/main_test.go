@@ -204,8 +204,8 @@ func setupSimulator(env *testscript.Env) error {
 
 // seedElsewhere records what alice's key did before the scripts begin, from
 // addresses other than the tests': 55 reads in us-east-1 (two pages of
-// LookupEvents), and in eu-west-1 a session minted from it that created a
-// user.
+// LookupEvents), and in eu-west-1 a session minted from it, which created a
+// user (IAM: recorded in us-east-1) and listed instances in eu-west-1.
 func seedElsewhere(srv *iamsim.Server, key string, now time.Time) {
 	session := "ASIA" + iamsim.KeyIDForAccount(iamsim.DefaultAccountID, 77)[4:]
 	for i := range 55 {
@@ -214,8 +214,10 @@ func seedElsewhere(srv *iamsim.Server, key string, now time.Time) {
 	}
 	srv.RecordEvent(iamsim.Event{Time: now.Add(-2 * time.Hour), Name: "GetSessionToken", Source: "sts.amazonaws.com", Region: "eu-west-1",
 		AccessKeyID: key, User: "alice", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", IssuedKeyID: session})
-	srv.RecordEvent(iamsim.Event{Time: now.Add(-2*time.Hour + time.Minute), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "eu-west-1",
+	srv.RecordEvent(iamsim.Event{Time: now.Add(-2*time.Hour + time.Minute), Name: "CreateUser", Source: "iam.amazonaws.com", Region: "us-east-1",
 		AccessKeyID: session, User: "alice", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2"})
+	srv.RecordEvent(iamsim.Event{Time: now.Add(-2*time.Hour + 2*time.Minute), Name: "DescribeInstances", Source: "ec2.amazonaws.com", Region: "eu-west-1",
+		AccessKeyID: session, User: "alice", SourceIP: "203.0.113.66", UserAgent: "Boto3/1.34.2", ReadOnly: true})
 }
 
 // cmdSim drives and inspects the script's simulator:

@@ -107,8 +107,12 @@ func (s *Server) recordLocked(req *request, service string, e *apiError) {
 	if err != nil {
 		ip = req.http.RemoteAddr
 	}
+	region := who.region
+	if service == "iam" {
+		region = "us-east-1" // IAM is global: CloudTrail records it there
+	}
 	ev := Event{
-		Name: req.action, Source: service + ".amazonaws.com", Region: who.region,
+		Name: req.action, Source: service + ".amazonaws.com", Region: region,
 		AccessKeyID: who.keyID, User: who.user.name, SourceIP: ip, UserAgent: req.http.UserAgent(),
 		ReadOnly: readOnlyAction(req.action), IssuedKeyID: req.issued,
 	}

@@ -2,6 +2,7 @@ package iamsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"path"
 	"slices"
@@ -54,6 +55,15 @@ type statement struct {
 type strList []string
 
 func (l *strList) UnmarshalJSON(b []byte) error {
+	var scalar any
+	if err := json.Unmarshal(b, &scalar); err == nil {
+		switch v := scalar.(type) {
+		case bool, float64:
+			// IAM takes "Bool": {"aws:SecureTransport": false} too.
+			*l = strList{fmt.Sprint(v)}
+			return nil
+		}
+	}
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
 		*l = strList{one}

@@ -216,15 +216,15 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if o.Release {
+		return res, r.release(ctx, findKey(keys, o.AccessKeyID))
+	}
 	k := findKey(keys, o.AccessKeyID)
 	res.StatusBefore, res.StatusAfter = k.Status, k.Status
-	if o.Check != nil && !o.Release {
+	if o.Check != nil {
 		if err := o.Check(res.UserName, keys); err != nil {
 			return res, err
 		}
-	}
-	if o.Release {
-		return res, r.release(ctx)
 	}
 	if k.Status == iamx.StatusActive && k.ID == o.Signer.AccessKeyID && !o.Force {
 		return res, &rotate.LockoutError{KeyID: k.ID, Reason: "it signs this request; sign with another key (--profile) or pass --force, knowing that these credentials stop working"}
@@ -232,19 +232,18 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 
 	doc, current, err := r.currentPolicy()
 	if err != nil {
-		return res, err
+		// Only a rerun's "unchanged" needs it: warn and revoke anyway.
+		res.Warnings = append(res.Warnings, err.Error()+"; the policy is written regardless")
+		current = false
 	}
-	// The cut-off: the next whole second after the key is off, so that
-	// every session minted from it is issued before the cut-off.
-	cut := o.Now().UTC().Truncate(time.Second).Add(time.Second)
-	keep := current && k.Status == iamx.StatusInactive
-	if keep {
-		// The key was already off when the policy was written: every
-		// session minted from it is older than the policy's cut-off.
-		if t, err := cutOff(doc); err == nil {
-			cut = t
-		} else {
-			keep = false
+	cut := cutAfter(o.Now())
+	keep := false
+	if current && k.Status == iamx.StatusInactive {
+		// The key was off when the policy was written, so every session
+		// minted from it is older than the policy's cut-off, unless the
+		// key was used after that (reactivated and deactivated by hand).
+		if t, err := cutOff(doc); err == nil && !res.LastUsed.Date.After(t.Add(-DeactivationMargin)) {
+			cut, keep = t, true
 		}
 	}
 	res.Policy.RevokesBefore, res.Policy.RemovableAfter = cut, cut.Add(MaxSessionLife)
@@ -253,15 +252,16 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 		if k.Status == iamx.StatusActive {
 			res.Plan = append(res.Plan, fmt.Sprintf("deactivate access key %s of %s", k.ID, res.UserName))
 		}
+		what := fmt.Sprintf("deny every action to sessions issued before %s after the deactivation", DeactivationMargin)
 		switch {
 		case keep:
 			res.Policy.Action = "unchanged"
 		case current:
 			res.Policy.Action = "would update"
-			res.Plan = append(res.Plan, fmt.Sprintf("update inline policy %s of %s: deny every action to sessions issued before the run", res.Policy.Name, res.UserName))
+			res.Plan = append(res.Plan, fmt.Sprintf("update inline policy %s of %s: %s", res.Policy.Name, res.UserName, what))
 		default:
 			res.Policy.Action = "would create"
-			res.Plan = append(res.Plan, fmt.Sprintf("put inline policy %s on %s: deny every action to sessions issued before the run", res.Policy.Name, res.UserName))
+			res.Plan = append(res.Plan, fmt.Sprintf("put inline policy %s on %s: %s", res.Policy.Name, res.UserName, what))
 		}
 		r.finishUsage(usage)
 		r.nextSteps(keys)
@@ -289,12 +289,22 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 				keys[i].Status = iamx.StatusInactive
 			}
 		}
+		if !self {
+			// IAM takes a few seconds to refuse the key everywhere; a
+			// session minted meanwhile must fall before the cut-off too.
+			cut = cutAfter(o.Now())
+			res.Policy.RevokesBefore, res.Policy.RemovableAfter = cut, cut.Add(MaxSessionLife)
+		}
 	}
 	switch {
 	case keep:
 		res.Policy.Action = "unchanged"
 	case !self:
 		if err := r.putPolicy(ctx, cut, current); err != nil {
+			if res.StatusAfter != res.StatusBefore {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s is Inactive now, but the sessions minted from it are not revoked", k.ID))
+			}
+			res.Policy.Action = "failed"
 			return res, err
 		}
 	}
@@ -302,6 +312,18 @@ func Run(ctx context.Context, api API, o Options) (Result, error) {
 	r.finishUsage(usage)
 	r.nextSteps(keys)
 	return res, nil
+}
+
+// DeactivationMargin is how long after the deactivation the cut-off lies:
+// IAM takes seconds to refuse a deactivated key everywhere (reports range
+// from 3 to 15 seconds), and a session the key minted meanwhile must be
+// issued before the cut-off too.
+const DeactivationMargin = 30 * time.Second
+
+// cutAfter is the cut-off for a key deactivated at t: the margin later,
+// rounded up to the second (aws:TokenIssueTime has seconds).
+func cutAfter(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Second).Add(time.Second + DeactivationMargin)
 }
 
 type usageResult struct {
@@ -350,9 +372,13 @@ func (r *runner) putPolicy(ctx context.Context, cut time.Time, exists bool) erro
 }
 
 // release deletes the policy once MaxSessionLife has passed since its
-// cut-off (or earlier with Force).
-func (r *runner) release(ctx context.Context) error {
+// cut-off, and only once the key is gone: afterwards nothing marks it as
+// contained, and keyrot rollback could reactivate it. Force skips both.
+func (r *runner) release(ctx context.Context, k *iamx.Key) error {
 	res := r.res
+	if k != nil {
+		res.StatusBefore, res.StatusAfter = k.Status, k.Status
+	}
 	doc, exists, err := r.currentPolicy()
 	if err != nil {
 		return err
@@ -361,12 +387,20 @@ func (r *runner) release(ctx context.Context) error {
 		res.Policy.Action = "absent"
 		return nil
 	}
-	if cut, err := cutOff(doc); err == nil {
+	cut, err := cutOff(doc)
+	switch {
+	case err != nil && !r.o.Force:
+		return &GuardError{fmt.Sprintf("refusing to delete %s of %s: its cut-off cannot be read (%v), so whether its sessions are gone is unknown; pass --force if they are", res.Policy.Name, res.UserName, err)}
+	case err == nil:
 		res.Policy.RevokesBefore, res.Policy.RemovableAfter = cut, cut.Add(MaxSessionLife)
 		if now := r.o.Now(); now.Before(res.Policy.RemovableAfter) && !r.o.Force {
 			return &GuardError{fmt.Sprintf("refusing to delete %s of %s before %s: sessions issued before %s may live until then; pass --force if the key's sessions are known to be gone",
 				res.Policy.Name, res.UserName, res.Policy.RemovableAfter.Format(time.RFC3339), cut.Format(time.RFC3339))}
 		}
+	}
+	if k != nil && !r.o.Force {
+		return &GuardError{fmt.Sprintf("refusing to delete %s while access key %s still exists: the policy is what marks it as contained (keyrot rollback never reactivates such a key); delete the key first (aws iam delete-access-key --user-name %s --access-key-id %s), or pass --force",
+			res.Policy.Name, k.ID, res.UserName, k.ID)}
 	}
 	if r.o.DryRun {
 		res.Policy.Action = "would delete"
@@ -455,7 +489,12 @@ func (r *runner) owner(ctx context.Context) ([]iamx.Key, error) {
 			return nil, fmt.Errorf("list the keys of %s: %w", o.User, err)
 		}
 		k := findKey(keys, o.AccessKeyID)
-		if k == nil {
+		switch {
+		case k == nil && o.Release:
+			// Deleted since it was contained: the policy can still go.
+			res.UserName, res.OwnerFoundBy = o.User, "--user"
+			return keys, nil
+		case k == nil:
 			return nil, fmt.Errorf("%w: access key %s is not one of %s's keys (leave out --user to find its owner)", iamx.ErrNotFound, o.AccessKeyID, o.User)
 		}
 		res.UserName, res.OwnerFoundBy = k.User, "--user"
