@@ -173,6 +173,23 @@ func refuseEmpty(c *cobra.Command) error {
 	return nil
 }
 
+// unknownCommand turns cobra's unknown-command error into a usage error
+// (exit 2) that suggests the nearest command.
+func unknownCommand(root *cobra.Command, err error) error {
+	var name string
+	if err == nil || !strings.HasPrefix(err.Error(), "unknown command ") {
+		return err
+	}
+	if _, serr := fmt.Sscanf(err.Error(), "unknown command %q", &name); serr != nil {
+		return usageErrorf("%s", strings.SplitN(err.Error(), "\n", 2)[0])
+	}
+	e := usageErrorf("unknown command %q for keyrot", name)
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		return withHint(e, "did you mean `keyrot %s`? Run `keyrot --help` to see the commands", strings.Join(s, "` or `keyrot "))
+	}
+	return withHint(e, "run `keyrot --help` to see the commands")
+}
+
 // Main runs keyrot with the process's arguments and returns its exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -181,7 +198,7 @@ func Main() int {
 	f := newFactory(ios)
 	root := newCmdRoot(f)
 	root.SetArgs(os.Args[1:])
-	err := root.ExecuteContext(ctx)
+	err := unknownCommand(root, root.ExecuteContext(ctx))
 	if err == nil && ctx.Err() != nil {
 		err = errInterrupted
 	}
@@ -203,10 +220,13 @@ global flags below.` + exitStatusHelp,
   keyrot update --user Bob --access-key-id AKIAIOSFODNN7EXAMPLE --status Active`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.ArbitraryArgs,
+		// No Args: cobra then reports an unknown command, with its
+		// suggestions, before it parses the flags meant for another
+		// command (keyrot lsit --user bob).
 		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErrorf("unknown command %q for keyrot; run `keyrot --help` to see the commands", args[0])
+			if v, _ := c.Flags().GetBool("version"); v {
+				_, err := fmt.Fprintln(f.IO.Out, versionLine(currentBuild()))
+				return err
 			}
 			return c.Help()
 		},
@@ -228,6 +248,7 @@ global flags below.` + exitStatusHelp,
 		return usageErrorf("%v; run `%s --help` for usage", err, c.CommandPath())
 	})
 	f.Global.addFlags(root.PersistentFlags())
+	root.Flags().Bool("version", false, "print keyrot's version (as keyrot version)")
 	registerGlobalCompletions(root)
 
 	root.AddCommand(

@@ -46,6 +46,19 @@ func currentBuild() buildInfo {
 	return b
 }
 
+// versionLine is `keyrot version`'s text line, and `keyrot --version`.
+func versionLine(b buildInfo) string {
+	line := fmt.Sprintf("keyrot %s", b.Version)
+	if b.Commit != "" {
+		line += fmt.Sprintf(" (commit %.12s", b.Commit)
+		if b.Date != "" {
+			line += ", built " + b.Date
+		}
+		line += ")"
+	}
+	return line + fmt.Sprintf(" %s %s", b.GoVersion, b.Platform)
+}
+
 func newCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -54,15 +67,7 @@ func newCmdVersion(f *Factory) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			b := currentBuild()
-			line := fmt.Sprintf("keyrot %s", b.Version)
-			if b.Commit != "" {
-				line += fmt.Sprintf(" (commit %.12s", b.Commit)
-				if b.Date != "" {
-					line += ", built " + b.Date
-				}
-				line += ")"
-			}
-			line += fmt.Sprintf(" %s %s", b.GoVersion, b.Platform)
+			line := versionLine(b)
 			return f.render(view{
 				JSON:      b,
 				Header:    []string{"VERSION", "COMMIT", "DATE", "GO", "PLATFORM"},
