@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/fatih/color"
 	"github.com/jmespath/go-jmespath"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -37,6 +39,8 @@ func (f *Factory) outputFormat() string {
 	return "text"
 }
 
+// colorOn: --color on or off; otherwise colour on a terminal unless
+// NO_COLOR is set (https://no-color.org), as gh does.
 func (f *Factory) colorOn() bool {
 	switch f.Global.Color {
 	case "on":
@@ -44,7 +48,7 @@ func (f *Factory) colorOn() bool {
 	case "off":
 		return false
 	}
-	return f.IO.IsStdoutTTY()
+	return f.IO.IsStdoutTTY() && os.Getenv("NO_COLOR") == ""
 }
 
 // render writes v to stdout in the chosen format.
@@ -269,15 +273,20 @@ func toAny(s []string) []any {
 	return out
 }
 
-// colorStatus paints key states: green Active, yellow Inactive.
+// colorStatus paints key states: green Active, yellow Inactive. The
+// caller decided that colour is on (colorOn).
 func colorStatus(s string) string {
+	var c *color.Color
 	switch s {
 	case "Active":
-		return "\x1b[32m" + s + "\x1b[0m"
+		c = color.New(color.FgGreen)
 	case "Inactive":
-		return "\x1b[33m" + s + "\x1b[0m"
+		c = color.New(color.FgYellow)
+	default:
+		return s
 	}
-	return s
+	c.EnableColor()
+	return c.Sprint(s)
 }
 
 // textTime is a time in text and JSON output: RFC 3339 in UTC, "" for none.
