@@ -60,7 +60,7 @@ func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.EndpointURL, "endpoint-url", "", "send IAM and STS requests to this URL (an IAM-compatible endpoint or the local simulator)")
 	fs.StringVar(&g.Output, "output", "", "output format: table, json or text (default table on a terminal, text otherwise)")
 	fs.StringVar(&g.Query, "query", "", "JMESPath query applied to the JSON form of the output")
-	fs.StringVar(&g.Color, "color", "auto", "colour in tables: auto, on or off")
+	fs.StringVar(&g.Color, "color", "auto", "colour in tables: auto (on a terminal, unless NO_COLOR is set), on or off")
 	fs.BoolVar(&g.Debug, "debug", false, "log every HTTP request (operation, status, timing; never headers, bodies or secrets) to stderr")
 	fs.BoolVarP(&g.Quiet, "quiet", "q", false, "print no messages on stderr, only data and errors")
 	fs.BoolVar(&g.NoCLIPager, "no-cli-pager", false, "accepted for AWS CLI compatibility; keyrot never pages")
