@@ -33,6 +33,9 @@ func (f *Factory) outputFormat() string {
 	if f.Global.Output != "" {
 		return f.Global.Output
 	}
+	if f.Global.DefaultOutput != "" {
+		return f.Global.DefaultOutput
+	}
 	if f.IO.IsStdoutTTY() {
 		return "table"
 	}
@@ -63,14 +66,19 @@ func (f *Factory) render(v view) error {
 		if err != nil {
 			return usageErrorf("--query %q: %v", f.Global.Query, err)
 		}
-		if f.outputFormat() == "json" {
+		switch f.outputFormat() {
+		case "json":
 			return writeJSON(w, res)
+		case "yaml", "yaml-stream":
+			return writeYAML(w, res, f.outputFormat() == "yaml-stream")
 		}
 		return writeQueryText(w, res)
 	}
 	switch f.outputFormat() {
 	case "json":
 		return writeJSON(w, v.JSON)
+	case "yaml", "yaml-stream":
+		return writeYAML(w, v.JSON, f.outputFormat() == "yaml-stream")
 	case "table":
 		rows := v.TableRows
 		if rows == nil {

@@ -42,11 +42,11 @@ func FuzzParseAge(f *testing.F) {
 }
 
 func TestParseUpdateInput(t *testing.T) {
-	in, err := parseUpdateInput([]byte(`{"UserName":"bob","AccessKeyId":"AKIAIOSFODNN7EXAMPLE","Status":"inactive"}`))
+	in, err := parseUpdateInput([]byte(`{"UserName":"bob","AccessKeyId":"AKIAIOSFODNN7EXAMPLE","Status":"inactive"}`), "--cli-input-json")
 	if err != nil || *in.UserName != "bob" || *in.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" || *in.Status != "inactive" {
 		t.Fatalf("parseUpdateInput = %+v, %v", in, err)
 	}
-	in, err = parseUpdateInput([]byte(` {"Status":"Active"} `))
+	in, err = parseUpdateInput([]byte(` {"Status":"Active"} `), "--cli-input-json")
 	if err != nil || in.UserName != nil || in.AccessKeyID != nil {
 		t.Fatalf("partial input = %+v, %v", in, err)
 	}
@@ -62,7 +62,7 @@ func TestParseUpdateInput(t *testing.T) {
 		`{"UserName":"a"`:          "the JSON ends early",
 		strings.Repeat(" ", 2<<20): "larger than",
 	} {
-		_, err := parseUpdateInput([]byte(doc))
+		_, err := parseUpdateInput([]byte(doc), "--cli-input-json")
 		var ue *usageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseUpdateInput(%.40q) = %v, want usage error containing %q", doc, err, want)
@@ -75,7 +75,7 @@ func FuzzParseUpdateInput(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in, err := parseUpdateInput(data)
+		in, err := parseUpdateInput(data, "--cli-input-json")
 		if err != nil {
 			var ue *usageError
 			if !errors.As(err, &ue) {
@@ -107,5 +107,19 @@ func FuzzCompileQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		_, _ = compileQuery(q)
+	})
+}
+
+func FuzzParseUpdateYAML(f *testing.F) {
+	for _, s := range []string{"UserName: bob\nAccessKeyId: AKIAIOSFODNN7EXAMPLE\nStatus: Inactive\n", "{}", "- a", "Status: 1", "a: [", "UserName: null", "&a [*a]", "Status: !!binary aGk="} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := parseUpdateYAML(data); err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("error is not a usage error: %v", err)
+			}
+		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,10 +24,13 @@ import (
 
 // globalOptions are the flags every command accepts, named as in the AWS CLI.
 type globalOptions struct {
-	Profile        string
-	Region         string
-	EndpointURL    string
-	Output         string
+	Profile     string
+	Region      string
+	EndpointURL string
+	Output      string
+	// DefaultOutput is AWS_DEFAULT_OUTPUT or the profile's output
+	// setting, used when --output is not given.
+	DefaultOutput  string
 	Query          string
 	Color          string
 	Debug          bool
@@ -58,7 +62,7 @@ func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.Profile, "profile", "", "use this named profile from the shared config and credentials files")
 	fs.StringVar(&g.Region, "region", "", "region to sign requests for (IAM is global; default us-east-1)")
 	fs.StringVar(&g.EndpointURL, "endpoint-url", "", "send IAM and STS requests to this URL (an IAM-compatible endpoint or the local simulator)")
-	fs.StringVar(&g.Output, "output", "", "output format: table, json or text (default table on a terminal, text otherwise)")
+	fs.StringVar(&g.Output, "output", "", "output format: table, json, text, yaml or yaml-stream (default AWS_DEFAULT_OUTPUT, the profile's output setting, else table on a terminal and text otherwise)")
 	fs.StringVar(&g.Query, "query", "", "JMESPath query applied to the JSON form of the output")
 	fs.StringVar(&g.Color, "color", "auto", "colour in tables: auto (on a terminal, unless NO_COLOR is set), on or off")
 	fs.BoolVar(&g.Debug, "debug", false, "log every HTTP request (operation, status, timing; never headers, bodies or secrets) to stderr")
@@ -72,8 +76,15 @@ func (g *globalOptions) addFlags(fs *pflag.FlagSet) {
 
 // validate checks the global flags before any command runs.
 func (g *globalOptions) validate() error {
-	if g.Output != "" && g.Output != "table" && g.Output != "json" && g.Output != "text" && g.Output != "csv" {
-		return usageErrorf("invalid --output %q: use table, json or text (or csv for keyrot audit)", g.Output)
+	if g.Output != "" && g.Output != "csv" && !slices.Contains(defaultOutputs, g.Output) {
+		return usageErrorf("invalid --output %q: use table, json, text, yaml or yaml-stream (or csv for keyrot audit)", g.Output)
+	}
+	if g.Output == "" {
+		format, from := g.defaultOutput()
+		if format != "" && !slices.Contains(defaultOutputs, format) {
+			return usageErrorf("invalid output %q (from %s): use table, json, text, yaml or yaml-stream", format, from)
+		}
+		g.DefaultOutput = format
 	}
 	switch g.Color {
 	case "auto", "on", "off":

@@ -13,12 +13,14 @@ import (
 
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 )
 
 type updateOptions struct {
 	statusOptions
 	rawStatus string
 	InputJSON string
+	InputYAML string
 	Skeleton  string
 }
 
@@ -52,7 +54,7 @@ With --user, this is exactly one request to IAM.` + exitHelp(changeCodes...),
   keyrot update --generate-cli-skeleton > update.json`,
 		Args: func(c *cobra.Command, args []string) error {
 			// The AWS CLI accepts `--generate-cli-skeleton output` with a space.
-			if len(args) == 1 && c.Flags().Changed("generate-cli-skeleton") && (args[0] == "input" || args[0] == "output") {
+			if len(args) == 1 && c.Flags().Changed("generate-cli-skeleton") && (args[0] == "input" || args[0] == "yaml-input" || args[0] == "output") {
 				opts.Skeleton = args[0]
 				return nil
 			}
@@ -75,7 +77,8 @@ With --user, this is exactly one request to IAM.` + exitHelp(changeCodes...),
 	addKeyFlag(c, &opts.KeyID, "the key to update (required)")
 	c.Flags().StringVar(&opts.rawStatus, "status", "", "Active or Inactive, any case (required)")
 	c.Flags().StringVar(&opts.InputJSON, "cli-input-json", "", "parameters as JSON, inline or file://PATH (flags override it)")
-	c.Flags().StringVar(&opts.Skeleton, "generate-cli-skeleton", "", "print an input skeleton (input) or a sample output (output) and exit")
+	c.Flags().StringVar(&opts.InputYAML, "cli-input-yaml", "", "parameters as YAML, inline or file://PATH (flags override it)")
+	c.Flags().StringVar(&opts.Skeleton, "generate-cli-skeleton", "", "print an input skeleton (input: JSON, yaml-input: YAML) or a sample output (output) and exit")
 	c.Flags().Lookup("generate-cli-skeleton").NoOptDefVal = "input"
 	c.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change and change nothing")
 	c.Flags().BoolVar(&opts.Force, "force", false, "deactivate even the key signing this request, or a key in use")
@@ -85,18 +88,31 @@ With --user, this is exactly one request to IAM.` + exitHelp(changeCodes...),
 
 // resolve merges --cli-input-json under the flags and validates the result.
 func (o *updateOptions) resolve(c *cobra.Command) error {
-	if o.Skeleton != "" && o.Skeleton != "input" && o.Skeleton != "output" {
-		return usageErrorf("invalid --generate-cli-skeleton %q: use input or output", o.Skeleton)
+	switch o.Skeleton {
+	case "", "input", "yaml-input", "output":
+	default:
+		return usageErrorf("invalid --generate-cli-skeleton %q: use input, yaml-input or output", o.Skeleton)
 	}
-	if o.Skeleton == "input" {
+	if o.Skeleton == "input" || o.Skeleton == "yaml-input" {
 		return nil
 	}
-	if o.InputJSON != "" {
-		data, err := readInputJSON(o.InputJSON)
-		if err != nil {
-			return err
+	if o.InputJSON != "" && o.InputYAML != "" {
+		return usageErrorf("give --cli-input-json or --cli-input-yaml, not both")
+	}
+	if o.InputJSON != "" || o.InputYAML != "" {
+		var in updateInput
+		var err error
+		if o.InputJSON != "" {
+			var data []byte
+			if data, err = readInput("--cli-input-json", o.InputJSON); err == nil {
+				in, err = parseUpdateInput(data, "--cli-input-json")
+			}
+		} else {
+			var data []byte
+			if data, err = readInput("--cli-input-yaml", o.InputYAML); err == nil {
+				in, err = parseUpdateYAML(data)
+			}
 		}
-		in, err := parseUpdateInput(data)
 		if err != nil {
 			return err
 		}
@@ -136,58 +152,61 @@ func position(data []byte, off int64) (line, col int) {
 	return line, utf8.RuneCount(before[start:])
 }
 
-// readInputJSON reads --cli-input-json: file://PATH or the JSON itself.
-func readInputJSON(v string) ([]byte, error) {
+// readInput reads --cli-input-json or --cli-input-yaml: file://PATH or
+// the document itself.
+func readInput(flag, v string) ([]byte, error) {
 	path, isFile := strings.CutPrefix(v, "file://")
 	if !isFile {
-		if t := strings.TrimSpace(v); t != "" && !strings.HasPrefix(t, "{") {
-			if _, err := os.Stat(t); err == nil || strings.HasSuffix(t, ".json") {
-				return nil, usageErrorf("--cli-input-json %q is not JSON; did you mean file://%s?", v, t)
+		t := strings.TrimSpace(v)
+		looksLikePath := strings.HasSuffix(t, ".json") || strings.HasSuffix(t, ".yaml") || strings.HasSuffix(t, ".yml")
+		if flag == "--cli-input-json" && t != "" && !strings.HasPrefix(t, "{") || flag == "--cli-input-yaml" && !strings.Contains(t, ":") {
+			if _, err := os.Stat(t); err == nil || looksLikePath {
+				return nil, usageErrorf("%s %q is a file name, not the document; did you mean file://%s?", flag, v, t)
 			}
 		}
 		return []byte(v), nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usageErrorf("--cli-input-json: %v", err)
+		return nil, usageErrorf("%s: %v", flag, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxInputJSON+1))
 	if err != nil {
-		return nil, usageErrorf("--cli-input-json: read %s: %v", path, err)
+		return nil, usageErrorf("%s: read %s: %v", flag, path, err)
 	}
 	if len(data) > maxInputJSON {
-		return nil, usageErrorf("--cli-input-json: %s is larger than %d bytes", path, maxInputJSON)
+		return nil, usageErrorf("%s: %s is larger than %d bytes", flag, path, maxInputJSON)
 	}
 	return data, nil
 }
 
 // parseUpdateInput decodes the --cli-input-json document strictly: one
 // object, known keys only, string values.
-func parseUpdateInput(data []byte) (updateInput, error) {
+func parseUpdateInput(data []byte, flag string) (updateInput, error) {
 	var in updateInput
 	if len(data) > maxInputJSON {
-		return in, usageErrorf("--cli-input-json is larger than %d bytes", maxInputJSON)
+		return in, usageErrorf("%s is larger than %d bytes", flag, maxInputJSON)
 	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil || raw == nil {
 		if errors.Is(err, io.EOF) {
-			return in, usageErrorf("--cli-input-json is empty: give a JSON object such as {\"AccessKeyId\": \"...\", \"Status\": \"Inactive\"}")
+			return in, usageErrorf("%s is empty: give a JSON object such as {\"AccessKeyId\": \"...\", \"Status\": \"Inactive\"}", flag)
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col := position(data, se.Offset)
-			return in, usageErrorf("--cli-input-json: line %d, column %d: %v", line, col, se)
+			return in, usageErrorf("%s: line %d, column %d: %v", flag, line, col, se)
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			line, col := position(data, int64(len(data)))
-			return in, usageErrorf("--cli-input-json: line %d, column %d: the JSON ends early", line, col)
+			return in, usageErrorf("%s: line %d, column %d: the JSON ends early", flag, line, col)
 		}
-		return in, usageErrorf("--cli-input-json is not a JSON object with the keys UserName, AccessKeyId and Status")
+		return in, usageErrorf("%s is not a JSON object with the keys UserName, AccessKeyId and Status", flag)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return in, usageErrorf("--cli-input-json: unexpected data after the JSON object")
+		return in, usageErrorf("%s: unexpected data after the JSON object", flag)
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -204,21 +223,49 @@ func parseUpdateInput(data []byte) (updateInput, error) {
 		case "Status":
 			dst = &in.Status
 		default:
-			return in, usageErrorf("--cli-input-json: unknown parameter %q; the parameters are UserName, AccessKeyId and Status", k)
+			return in, usageErrorf("%s: unknown parameter %q; the parameters are UserName, AccessKeyId and Status", flag, k)
 		}
 		var v string
 		if err := json.Unmarshal(raw[k], &v); err != nil || bytes.Equal(bytes.TrimSpace(raw[k]), []byte("null")) {
-			return in, usageErrorf("--cli-input-json: %s must be a string, not %s", k, bytes.TrimSpace(raw[k]))
+			return in, usageErrorf("%s: %s must be a string, not %s", flag, k, bytes.TrimSpace(raw[k]))
 		}
 		if v == "" {
-			return in, usageErrorf("--cli-input-json: %s is empty: give a value, or leave the key out", k)
+			return in, usageErrorf("%s: %s is empty: give a value, or leave the key out", flag, k)
 		}
 		*dst = &v
 	}
 	return in, nil
 }
 
+// parseUpdateYAML decodes the --cli-input-yaml document: the same keys,
+// checked by parseUpdateInput once in JSON form.
+func parseUpdateYAML(data []byte) (updateInput, error) {
+	if len(data) > maxInputJSON {
+		return updateInput{}, usageErrorf("--cli-input-yaml is larger than %d bytes", maxInputJSON)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return updateInput{}, usageErrorf("--cli-input-yaml: %v", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if raw == nil {
+		return updateInput{}, usageErrorf("--cli-input-yaml is empty: give a YAML mapping such as 'AccessKeyId: AKIA...' and 'Status: Inactive'")
+	}
+	js, err := json.Marshal(raw)
+	if err != nil {
+		return updateInput{}, usageErrorf("--cli-input-yaml: the parameters are strings: UserName, AccessKeyId and Status")
+	}
+	return parseUpdateInput(js, "--cli-input-yaml")
+}
+
 func (o *updateOptions) printSkeleton() error {
+	if o.Skeleton == "yaml-input" {
+		// As the AWS CLI prints it: each parameter with its documentation.
+		_, err := io.WriteString(o.f.IO.Out, `UserName: '' # The name of the user whose key you want to update.
+AccessKeyId: '' # [REQUIRED] The access key ID of the secret access key you want to update.
+Status: Active # [REQUIRED] The status you want to assign to the secret access key. Valid values are: Active, Inactive.
+`)
+		return err
+	}
 	if o.Skeleton == "input" {
 		return writeJSON(o.f.IO.Out, struct {
 			UserName    string
