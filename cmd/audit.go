@@ -106,7 +106,9 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 	if err != nil {
 		return err
 	}
+	stop := f.waiting("generating the IAM credential report")
 	rep, err := client.CredentialReport(ctx)
+	stop()
 	if err != nil {
 		return fmt.Errorf("read the credential report: %w", err)
 	}

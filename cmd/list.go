@@ -141,7 +141,9 @@ func listAllUsers(ctx context.Context, opts *listOptions) error {
 	if err != nil {
 		return err
 	}
+	stop := opts.f.waiting("generating the IAM credential report")
 	rep, err := c.CredentialReport(ctx)
+	stop()
 	if err != nil {
 		return fmt.Errorf("read the IAM credential report: %w", err)
 	}

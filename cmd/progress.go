@@ -2,9 +2,10 @@ package cmd
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // progress is a one-line progress bar on stderr, drawn only when stderr is
@@ -14,13 +15,9 @@ type progress struct {
 	f     *Factory
 	label string
 
-	mu      sync.Mutex
-	total   int
-	done    int
-	failed  int
-	started time.Time
-	drawn   time.Time
-	active  bool
+	mu     sync.Mutex
+	bar    *progressbar.ProgressBar
+	failed int
 }
 
 func newProgress(f *Factory, label string) *progress {
@@ -31,13 +28,23 @@ func newProgress(f *Factory, label string) *progress {
 }
 
 func (p *progress) start(total int) {
-	if p == nil {
+	if p == nil || total <= 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.total, p.started, p.active = total, time.Now(), total > 0
-	p.drawLocked(true)
+	p.bar = progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(p.f.IO.ErrOut),
+		progressbar.OptionSetDescription(p.label),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("users"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionUseANSICodes(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+	_ = p.bar.RenderBlank()
 }
 
 func (p *progress) add(failed bool) {
@@ -46,11 +53,14 @@ func (p *progress) add(failed bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done++
+	if p.bar == nil {
+		return
+	}
 	if failed {
 		p.failed++
+		p.bar.Describe(fmt.Sprintf("%s (%d failed)", p.label, p.failed))
 	}
-	p.drawLocked(p.done == p.total)
+	_ = p.bar.Add(1)
 }
 
 // finish clears the line so that the summary starts on a clean one.
@@ -60,28 +70,60 @@ func (p *progress) finish() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.active {
-		fmt.Fprint(p.f.IO.ErrOut, "\r\x1b[K")
-		p.active = false
+	if p.bar != nil {
+		_ = p.bar.Clear()
+		p.bar = nil
 	}
 }
 
-// drawLocked redraws at most ten times a second.
-func (p *progress) drawLocked(force bool) {
-	if !p.active || (!force && time.Since(p.drawn) < 100*time.Millisecond) {
-		return
+// waitDelay: a wait shorter than this shows nothing, so quick steps do
+// not flicker.
+const waitDelay = 300 * time.Millisecond
+
+// waiting shows, on a terminal, a spinner with the elapsed time for as
+// long as a silent wait lasts (a new key propagating, the credential
+// report being generated); stop clears the line. Without a terminal on
+// stderr, or with --quiet, it shows nothing.
+func (f *Factory) waiting(label string) (stop func()) {
+	if !f.IO.IsStderrTTY() || f.Global.Quiet {
+		return func() {}
 	}
-	p.drawn = time.Now()
-	const width = 30
-	fill := 0
-	if p.total > 0 {
-		fill = p.done * width / p.total
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(f.IO.ErrOut),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionUseANSICodes(true),
+		progressbar.OptionThrottle(90*time.Millisecond),
+	)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+			return
+		case <-time.After(waitDelay):
+		}
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			_ = bar.Add(1)
+			select {
+			case <-done:
+				_ = bar.Finish()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
 	}
-	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
-	eta := ""
-	if p.done > 0 && p.done < p.total {
-		left := time.Since(p.started) / time.Duration(p.done) * time.Duration(p.total-p.done)
-		eta = " ~" + left.Round(time.Second).String() + " left"
-	}
-	fmt.Fprintf(p.f.IO.ErrOut, "\r\x1b[K%s [%s] %d/%d users, %d failed%s", p.label, bar, p.done, p.total, p.failed, eta)
 }

@@ -41,6 +41,9 @@ type rotateOptions struct {
 
 	// Fleet holds the --all-users selection; see rotate_all.go.
 	Fleet fleetOptions
+
+	// stopWait clears the spinner of the step in flight.
+	stopWait func()
 }
 
 func newCmdRotate(f *Factory, runF func(context.Context, *rotateOptions) error) *cobra.Command {
@@ -354,7 +357,12 @@ func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) ro
 
 func (o *rotateOptions) onStep(s rotate.Step) {
 	if !s.Done {
+		o.stopWait = o.f.waiting(fmt.Sprintf("  %-9s %s", s.Name, s.Detail))
 		return
+	}
+	if o.stopWait != nil {
+		o.stopWait()
+		o.stopWait = nil
 	}
 	switch {
 	case s.Err != nil:

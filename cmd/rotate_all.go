@@ -244,7 +244,9 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		job.OnUser = func(u fleet.UserResult) { bar.add(u.Failed()) }
 
 		f.message("Reading the credential report (IAM regenerates it at most every 4 hours)...")
+		stop := f.waiting("generating the IAM credential report")
 		report, err := limited.CredentialReport(ctx)
+		stop()
 		if err != nil {
 			return fmt.Errorf("read the credential report: %w", err)
 		}

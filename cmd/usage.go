@@ -151,7 +151,9 @@ func runUsage(ctx context.Context, o *usageOptions) error {
 	if err != nil {
 		return err
 	}
+	stop := o.f.waiting("reading CloudTrail (2 requests a second per region)")
 	s, err := contain.Usage(ctx, c, contain.UsageOptions{AccessKeyID: o.KeyID, Days: o.Days, Regions: o.Regions, Now: o.f.Now})
+	stop()
 	if err != nil {
 		return err
 	}
