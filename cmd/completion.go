@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -51,19 +52,34 @@ timeout: a slow or failing call completes nothing rather than hang the shell).
 const completionTimeout = 2 * time.Second
 
 // registerGlobalCompletions completes the global flags' fixed values.
-func registerGlobalCompletions(root *cobra.Command) {
+func registerGlobalCompletions(f *Factory, root *cobra.Command) {
 	fixed := map[string][]string{
-		"output": {"table", "json", "text"},
+		"output": {"table", "json", "text", "yaml", "yaml-stream"},
 		"color":  {"auto", "on", "off"},
 	}
 	for name, vals := range fixed {
 		_ = root.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
 	}
+	_ = root.RegisterFlagCompletionFunc("profile", completeProfiles)
+	_ = root.RegisterFlagCompletionFunc("region", completeRegions(f))
 }
 
 // registerKeyCompletions completes --user from ListUsers, --access-key-id
 // from the chosen user's keys and --status from its two values.
 func registerKeyCompletions(f *Factory, c *cobra.Command) {
+	if c.Flags().Lookup("regions") != nil {
+		// A comma-separated list: complete its last item.
+		regions := completeRegions(f)
+		_ = c.RegisterFlagCompletionFunc("regions", func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			all, dir := regions(c, args, toComplete)
+			prefix := toComplete[:strings.LastIndex(toComplete, ",")+1]
+			out := make([]cobra.Completion, 0, len(all))
+			for _, r := range all {
+				out = append(out, prefix+r)
+			}
+			return out, dir
+		})
+	}
 	if c.Flags().Lookup("user") != nil {
 		_ = c.RegisterFlagCompletionFunc("user", func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			ctx, cancel := context.WithTimeout(c.Context(), completionTimeout)

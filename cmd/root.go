@@ -260,7 +260,7 @@ global flags below.` + exitStatusHelp,
 	})
 	f.Global.addFlags(root.PersistentFlags())
 	root.Flags().Bool("version", false, "print keyrot's version (as keyrot version)")
-	registerGlobalCompletions(root)
+	registerGlobalCompletions(f, root)
 
 	root.AddCommand(
 		newCmdList(f, nil),
