@@ -2,15 +2,19 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fatih/color"
-	"github.com/jmespath/go-jmespath"
+	jmespath "github.com/jmespath-community/go-jmespath"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -58,17 +62,21 @@ func (f *Factory) colorOn() bool {
 func (f *Factory) render(v view) error {
 	w := f.IO.Out
 	if f.Global.Query != "" {
-		doc, err := jsonValue(v.JSON)
+		raw, err := json.Marshal(v.JSON)
 		if err != nil {
+			return err
+		}
+		var doc any
+		if err := json.Unmarshal(raw, &doc); err != nil {
 			return err
 		}
 		res, err := search(f.Global.Query, doc)
 		if err != nil {
-			return usageErrorf("--query %q: %v", f.Global.Query, err)
+			return usageErrorf("--query %q: %s", f.Global.Query, queryError(f.Global.Query, err))
 		}
 		switch f.outputFormat() {
 		case "json":
-			return writeJSON(w, res)
+			return writeOrderedJSON(w, res, newKeyOrder(raw, f.Global.Query))
 		case "yaml", "yaml-stream":
 			return writeYAML(w, res, f.outputFormat() == "yaml-stream")
 		}
@@ -96,7 +104,7 @@ func (f *Factory) render(v view) error {
 // compileQuery compiles a JMESPath expression. Like the AWS CLI, it
 // accepts the legacy literal form in which a backtick literal that is not
 // JSON (`Inactive`) means the string it spells: AWS's own examples use it.
-func compileQuery(q string) (*jmespath.JMESPath, error) {
+func compileQuery(q string) (jmespath.JMESPath, error) {
 	jp, err := jmespath.Compile(q)
 	if err != nil {
 		if fixed := legacyLiterals(q); fixed != q {
@@ -171,7 +179,15 @@ func search(query string, doc any) (res any, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return q.Search(doc)
+	res, err = q.Search(doc)
+	if err != nil {
+		return nil, err
+	}
+	// An expression reference (&name) is not a value to print.
+	if _, merr := json.Marshal(res); merr != nil {
+		return nil, errors.New("the result is not a JSON value (an &expression is only an argument to functions such as sort_by)")
+	}
+	return res, nil
 }
 
 // jsonValue turns a typed document into the generic form JMESPath walks.
@@ -203,51 +219,162 @@ func writeText(w io.Writer, rows [][]string) error {
 	return err
 }
 
-// writeQueryText prints a query result the way the AWS CLI's text output
-// does: scalars on a line, lists of scalars tab-separated, objects as their
-// values in key order, one per line.
+// writeQueryText prints a query result as the AWS CLI's text output does
+// (awscli's text formatter): a list of scalars on one tab-separated line;
+// for a list of objects, each object's scalar values on a line, in the
+// sorted order of every scalar key the objects have (None where one lacks
+// it), its lists and objects after it, each line of those led by its key in
+// capitals; lists of lists one line each.
 func writeQueryText(w io.Writer, v any) error {
 	var b strings.Builder
-	var line func(v any) string
-	line = func(v any) string {
-		switch x := v.(type) {
-		case nil:
-			return "None"
-		case string:
-			return x
-		case []any:
-			parts := make([]string, len(x))
-			for i, e := range x {
-				parts[i] = line(e)
-			}
-			return strings.Join(parts, "\t")
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			parts := make([]string, len(keys))
-			for i, k := range keys {
-				parts[i] = line(x[k])
-			}
-			return strings.Join(parts, "\t")
-		default:
-			out, _ := json.Marshal(x)
-			return string(out)
-		}
-	}
-	if list, ok := v.([]any); ok {
-		for _, e := range list {
-			b.WriteString(line(e))
-			b.WriteByte('\n')
-		}
-	} else {
-		b.WriteString(line(v))
-		b.WriteByte('\n')
-	}
+	formatText(&b, v, "", nil)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func formatText(b *strings.Builder, v any, ident string, scalarKeys []string) {
+	switch x := v.(type) {
+	case map[string]any:
+		var scalars []string
+		type pair struct {
+			k string
+			v any
+		}
+		var nested []pair
+		if scalarKeys == nil {
+			for _, k := range sortedKeys(x) {
+				if isScalar(x[k]) {
+					scalars = append(scalars, textScalar(x[k]))
+				} else {
+					nested = append(nested, pair{k, x[k]})
+				}
+			}
+		} else {
+			for _, k := range scalarKeys {
+				scalars = append(scalars, textScalar(x[k]))
+			}
+			for _, k := range sortedKeys(x) {
+				if !slices.Contains(scalarKeys, k) {
+					nested = append(nested, pair{k, x[k]})
+				}
+			}
+		}
+		if len(scalars) > 0 {
+			if ident != "" {
+				scalars = append([]string{strings.ToUpper(ident)}, scalars...)
+			}
+			b.WriteString(strings.Join(scalars, "\t") + "\n")
+		}
+		for _, p := range nested {
+			formatText(b, p.v, p.k, nil)
+		}
+	case []any:
+		if len(x) == 0 {
+			return
+		}
+		hasMap, hasList := false, false
+		for _, e := range x {
+			switch e.(type) {
+			case map[string]any:
+				hasMap = true
+			case []any:
+				hasList = true
+			}
+		}
+		switch {
+		case hasMap:
+			keys := map[string]bool{}
+			for _, e := range x {
+				if m, ok := e.(map[string]any); ok {
+					for k, val := range m {
+						if isScalar(val) {
+							keys[k] = true
+						}
+					}
+				}
+			}
+			all := make([]string, 0, len(keys))
+			for k := range keys {
+				all = append(all, k)
+			}
+			sort.Strings(all)
+			for _, e := range x {
+				formatText(b, e, ident, all)
+			}
+		case hasList:
+			var scalars []any
+			var rest []any
+			for _, e := range x {
+				if isScalar(e) {
+					scalars = append(scalars, e)
+				} else {
+					rest = append(rest, e)
+				}
+			}
+			if len(scalars) > 0 {
+				scalarLine(b, scalars, ident)
+			}
+			for _, e := range rest {
+				formatText(b, e, ident, nil)
+			}
+		default:
+			scalarLine(b, x, ident)
+		}
+	default:
+		b.WriteString(textScalar(x) + "\n")
+	}
+}
+
+func scalarLine(b *strings.Builder, xs []any, ident string) {
+	if ident != "" {
+		for _, e := range xs {
+			b.WriteString(strings.ToUpper(ident) + "\t" + textScalar(e) + "\n")
+		}
+		return
+	}
+	parts := make([]string, len(xs))
+	for i, e := range xs {
+		parts[i] = textScalar(e)
+	}
+	b.WriteString(strings.Join(parts, "\t") + "\n")
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return true
+}
+
+// textScalar spells a scalar as Python's str() does in the AWS CLI.
+func textScalar(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (f *Factory) writeTable(w io.Writer, header []string, rows [][]string) error {

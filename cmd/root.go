@@ -96,7 +96,7 @@ func (g *globalOptions) validate() error {
 	}
 	if g.Query != "" {
 		if _, err := compileQuery(g.Query); err != nil {
-			return usageErrorf("invalid --query %q: %v", g.Query, err)
+			return usageErrorf("invalid --query %q: %s", g.Query, queryError(g.Query, err))
 		}
 	}
 	for _, v := range []struct{ flag, val string }{{"--profile", g.Profile}, {"--region", g.Region}} {

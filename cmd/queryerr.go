@@ -1,0 +1,51 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	jmespath "github.com/jmespath-community/go-jmespath"
+)
+
+// tokenNames spell the JMESPath lexer's token types as a user types them.
+var tokenNames = map[string]string{
+	"TOKStar": "*", "TOKDot": ".", "TOKFilter": "[?", "TOKFlatten": "[]", "TOKLparen": "(", "TOKRparen": ")",
+	"TOKLbracket": "[", "TOKRbracket": "]", "TOKLbrace": "{", "TOKRbrace": "}", "TOKOr": "||", "TOKPipe": "|",
+	"TOKNumber": "a number", "TOKUnquotedIdentifier": "a name", "TOKQuotedIdentifier": "a quoted name",
+	"TOKComma": ",", "TOKColon": ":", "TOKPlus": "+", "TOKMinus": "-", "TOKMultiply": "*", "TOKDivide": "/",
+	"TOKModulo": "%", "TOKDiv": "//", "TOKLT": "<", "TOKLTE": "<=", "TOKGT": ">", "TOKGTE": ">=", "TOKEQ": "==",
+	"TOKNE": "!=", "TOKJSONLiteral": "a `literal`", "TOKStringLiteral": "a 'string'", "TOKCurrent": "@",
+	"TOKRoot": "$", "TOKExpref": "&", "TOKAnd": "&&", "TOKNot": "!", "TOKVarref": "a $variable", "TOKAssign": "=",
+	"TOKEOF": "the end of the query",
+}
+
+var (
+	tokenPattern = regexp.MustCompile(`TOK[A-Za-z]+`)
+	goTypes      = regexp.MustCompile(`\[\]functions\.JpType\{([^}]*)\}`)
+)
+
+// queryError words a JMESPath error for people: the column and a caret
+// under it for a syntax error, JMESPath's type names rather than Go's.
+func queryError(query string, err error) string {
+	var se jmespath.SyntaxError
+	if errors.As(err, &se) {
+		msg := strings.TrimPrefix(se.Error(), "SyntaxError: ")
+		msg = tokenPattern.ReplaceAllStringFunc(msg, func(t string) string {
+			if n, ok := tokenNames[t]; ok {
+				return n
+			}
+			return t
+		})
+		col := min(max(se.Offset, 0), len(query))
+		return fmt.Sprintf("%s at column %d:\n  %s\n  %s^", msg, col+1, query, strings.Repeat(" ", len([]rune(query[:col]))))
+	}
+	msg := err.Error()
+	msg = goTypes.ReplaceAllStringFunc(msg, func(m string) string {
+		inner := goTypes.FindStringSubmatch(m)[1]
+		return "one of " + strings.ReplaceAll(inner, `"`, "")
+	})
+	msg = strings.ReplaceAll(msg, "must be number of string", "must be a number or a string")
+	return msg
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/python3
+"""Writes the golden outputs of TestQueryOutputLikeAWSCLI with the AWS CLI's
+own formatters (Debian's awscli package: /usr/bin/python3 has it):
+text through awscli.text.format_text, JSON as the AWS CLI's JSON formatter
+dumps it. Run it from this directory when a case is added:
+    /usr/bin/python3 gen.py
+"""
+import io
+import json
+from collections import OrderedDict
+
+import jmespath
+from awscli import text
+
+for case in json.load(open("cases.json")):
+    doc = json.load(open(case["doc"]), object_pairs_hook=OrderedDict)
+    result = jmespath.search(case["query"], doc)
+    out = io.StringIO()
+    text.format_text(result, out)
+    with open(case["name"] + ".text", "w") as f:
+        f.write(out.getvalue())
+    with open(case["name"] + ".json", "w") as f:
+        f.write(json.dumps(result, indent=4, ensure_ascii=False) + "\n")
