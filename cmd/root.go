@@ -55,6 +55,9 @@ func (g *globalOptions) loadOptions(ios *IOStreams) iamx.LoadOptions {
 	if g.Debug {
 		o.Debug = ios.ErrOut
 	}
+	if ios.IsStdinTTY() && ios.IsStderrTTY() {
+		o.MFAToken = promptMFA(ios)
+	}
 	return o
 }
 

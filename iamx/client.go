@@ -76,6 +76,10 @@ type LoadOptions struct {
 	// operation, status, duration and request ID. Never headers or bodies,
 	// so never a secret.
 	Debug io.Writer
+
+	// MFAToken asks for the current code of an MFA device, for profiles
+	// that assume a role with mfa_serial; nil: there is no one to ask.
+	MFAToken func(serial string) (string, error)
 }
 
 // Client is keyrot's IAM and STS client.
@@ -85,6 +89,7 @@ type Client struct {
 	sts      stsAPI
 	trails   *trailClients
 	requests *atomic.Int64
+	profile  string
 
 	// Sleep waits between polls; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -119,6 +124,7 @@ func Load(ctx context.Context, o LoadOptions) (*Client, error) {
 	fns = append(fns, config.WithHTTPClient(newBuildableClient(HTTPOptions{
 		ConnectTimeout: o.ConnectTimeout, ReadTimeout: o.ReadTimeout, NoVerifySSL: o.NoVerifySSL})))
 	fns = append(fns, config.WithLogger(sdkLogger(o.Debug)))
+	fns = append(fns, config.WithAssumeRoleCredentialOptions(assumeRoleOptions(o)))
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
 		return nil, loadError(o, err)
@@ -130,6 +136,7 @@ func Load(ctx context.Context, o LoadOptions) (*Client, error) {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
 	}
 	c := New(cfg)
+	c.profile = o.Profile
 	if o.Debug != nil {
 		c.cfg.APIOptions = append(c.cfg.APIOptions, debugMiddleware(o.Debug))
 		c.iam = iam.NewFromConfig(c.cfg)
@@ -181,6 +188,13 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 	}
 	creds, err := c.cfg.Credentials.Retrieve(ctx)
 	if err != nil {
+		var me *MFAError
+		if errors.As(err, &me) {
+			return Signer{}, me
+		}
+		if hinted := ssoHint(c.profile, err); hinted != err {
+			return Signer{}, hinted
+		}
 		return Signer{}, fmt.Errorf("%w: %w", ErrNoCredentials, err)
 	}
 	return Signer{

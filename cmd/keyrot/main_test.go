@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 //	dave   two Inactive keys ($DAVE_KEY1, $DAVE_KEY2)
 //	erin   no keys
 //	frank  one Active key ($FRANK_KEY); key management requires MFA (code 123456)
+//	roles  ops (its trust requires MFA) and reader, which any user may assume
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -158,6 +159,8 @@ func setupSimulator(env *testscript.Env) error {
 		iamsim.User("erin"),
 		iamsim.User("frank", iamsim.KeySeed{Created: now.Add(-95 * day)}),
 		iamsim.RequireMFA("frank", "arn:aws:iam::123456789012:mfa/frank", "123456"),
+		iamsim.Role("ops", true),
+		iamsim.Role("reader", false),
 	)
 	env.Defer(srv.Close)
 	silent := iamsim.NewSilent()

@@ -32,6 +32,7 @@ var actions = map[string]action{
 	"GetCallerIdentity":        {fn: (*Server).getCallerIdentity, sts: true},
 	"GetSessionToken":          {fn: (*Server).getSessionToken, sts: true},
 	"GetAccessKeyInfo":         {fn: (*Server).getAccessKeyInfo, sts: true},
+	"AssumeRole":               {fn: (*Server).assumeRole, sts: true},
 }
 
 func noSuchUser(name string) *apiError {

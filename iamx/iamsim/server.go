@@ -69,6 +69,7 @@ type Server struct {
 
 	root     *user
 	users    map[string]*user // by lower-case name: IAM names ignore case
+	roles    map[string]*user // IAM roles, by lower-case name
 	names    []string         // lower-case names, sorted when !namesDirty
 	dirty    bool
 	keys     map[string]*key
@@ -102,7 +103,10 @@ type user struct {
 	keys      []*key // sorted by created, then ID
 	mfaSerial string
 	mfaCode   string
-	policies  map[string]string // inline policies: name → document
+	// role: an IAM role, which only AssumeRole sessions sign as;
+	// roleMFA: its trust policy requires MFA.
+	role, roleMFA bool
+	policies      map[string]string // inline policies: name → document
 }
 
 type key struct {
@@ -125,6 +129,8 @@ type session struct {
 	mfa               bool
 	// parent is the long-term key that minted it, "" when seeded.
 	parent string
+	// roleSession is the RoleSessionName of an AssumeRole session.
+	roleSession string
 }
 
 // Key is a snapshot of one access key, as Keys returns it.
@@ -231,6 +237,22 @@ func Root(keys ...KeySeed) Option {
 // DeleteAccessKey) unless the request is signed with session credentials
 // from GetSessionToken with that serial and code. GetSessionToken without
 // MFA still succeeds, as on AWS, but its session cannot mutate.
+// Role seeds an IAM role that AssumeRole lets any user of the account
+// assume (its trust policy names the account); with requireMFA the trust
+// policy also requires MFA (aws:MultiFactorAuthPresent), as assume-role
+// profiles with mfa_serial expect.
+func Role(name string, requireMFA bool) Option {
+	return func(s *Server) {
+		s.seeders = append(s.seeders, func(s *Server) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.roles[strings.ToLower(name)] = &user{name: name, path: "/", role: true, roleMFA: requireMFA,
+				id: "AROA" + base32ID("iamsim/role/"+s.account+"/"+name, 17), created: s.clock()}
+			return nil
+		})
+	}
+}
+
 func RequireMFA(name, serial, code string) Option {
 	return func(s *Server) {
 		s.seeders = append(s.seeders, func(s *Server) error {
@@ -268,6 +290,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		users:     make(map[string]*user),
 		keys:      make(map[string]*key),
 		sessions:  make(map[string]*session),
+		roles:     make(map[string]*user),
 		holds:     make(map[string]*hold),
 		taken:     make(map[string]*hold),
 		denies:    make(map[string]bool),
@@ -340,6 +363,9 @@ func validAccountID(id string) bool {
 }
 
 func (s *Server) arn(u *user) string {
+	if u.role {
+		return "arn:" + s.partition + ":iam::" + s.account + ":role/" + u.name
+	}
 	if u.root {
 		return "arn:" + s.partition + ":iam::" + s.account + ":root"
 	}

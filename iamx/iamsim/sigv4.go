@@ -117,7 +117,11 @@ func (s *Server) authenticateLocked(r *http.Request, body []byte, services ...st
 	var secret string
 	now := s.clock()
 	if ss := s.sessions[c.keyID]; ss != nil {
-		if token != ss.token || s.lookupLocked(ss.owner.name) != ss.owner {
+		owner := s.lookupLocked(ss.owner.name)
+		if ss.owner.role {
+			owner = s.roles[strings.ToLower(ss.owner.name)]
+		}
+		if token != ss.token || owner != ss.owner {
 			return nil, invalid
 		}
 		if !now.Before(ss.expires) {

@@ -2,6 +2,7 @@ package iamsim
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -10,9 +11,82 @@ import (
 func (s *Server) getCallerIdentity(req *request) (*xw, *apiError) {
 	u := req.who.user
 	x := &xw{}
+	if ss := req.who.session; ss != nil && ss.roleSession != "" {
+		x.leaf("UserId", u.id+":"+ss.roleSession)
+		x.leaf("Account", s.account)
+		x.leaf("Arn", "arn:"+s.partition+":sts::"+s.account+":assumed-role/"+u.name+"/"+ss.roleSession)
+		return x, nil
+	}
 	x.leaf("UserId", u.id)
 	x.leaf("Account", s.account)
 	x.leaf("Arn", s.arn(u))
+	return x, nil
+}
+
+// assumeRole issues a role session to a user of the account: the trust
+// policy of every simulated role names the account, and, for a role that
+// requires MFA, a valid MFA code of the caller.
+func (s *Server) assumeRole(req *request) (*xw, *apiError) {
+	arn, e := required(req.p, "RoleArn", "roleArn", func(field, v string) *apiError { return checkLength(field, v, 20, 2048) })
+	if e != nil {
+		return nil, e
+	}
+	name, e := required(req.p, "RoleSessionName", "roleSessionName", func(field, v string) *apiError {
+		if e := checkLength(field, v, 2, 64); e != nil {
+			return e
+		}
+		return checkPolicyName(field, v)
+	})
+	if e != nil {
+		return nil, e
+	}
+	caller := req.who.user
+	denied := errf("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arn(caller), arn)
+	prefix := "arn:" + s.partition + ":iam::" + s.account + ":role/"
+	role := s.roles[strings.ToLower(strings.TrimPrefix(arn, prefix))]
+	if !strings.HasPrefix(arn, prefix) || role == nil || caller.role {
+		return nil, denied
+	}
+	d := time.Hour
+	if req.p.has("DurationSeconds") {
+		v := req.p.get("DurationSeconds")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 900 || n > 43200 {
+			return nil, validationError("durationSeconds", v, "Member must have value between 900 and 43200")
+		}
+		d = time.Duration(n) * time.Second
+	}
+	mfa := false
+	if req.p.has("SerialNumber") || req.p.has("TokenCode") {
+		serial, e := required(req.p, "SerialNumber", "serialNumber", checkSerial)
+		if e != nil {
+			return nil, e
+		}
+		code, e := required(req.p, "TokenCode", "tokenCode", checkTokenCode)
+		if e != nil {
+			return nil, e
+		}
+		if caller.mfaSerial == "" || serial != caller.mfaSerial || code != caller.mfaCode {
+			return nil, errf("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+		}
+		mfa = true
+	}
+	if role.roleMFA && !mfa {
+		return nil, denied
+	}
+	ss := s.newSessionLocked(role, d, mfa)
+	ss.parent, ss.roleSession, req.issued = req.who.keyID, name, ss.id
+	x := &xw{}
+	x.open("Credentials")
+	x.leaf("AccessKeyId", ss.id)
+	x.leaf("SecretAccessKey", ss.secret)
+	x.leaf("SessionToken", ss.token)
+	x.time("Expiration", ss.expires)
+	x.close("Credentials")
+	x.open("AssumedRoleUser")
+	x.leaf("AssumedRoleId", role.id+":"+name)
+	x.leaf("Arn", "arn:"+s.partition+":sts::"+s.account+":assumed-role/"+role.name+"/"+name)
+	x.close("AssumedRoleUser")
 	return x, nil
 }
 

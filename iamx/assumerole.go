@@ -1,0 +1,92 @@
+package iamx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// ErrMFACodeNeeded: a profile assumes a role with mfa_serial and no
+// terminal can be asked for the code. It counts as ErrNoCredentials.
+var ErrMFACodeNeeded = errors.New("the profile needs an MFA code")
+
+// MFAError names the profile's MFA device.
+type MFAError struct {
+	Serial string
+}
+
+func (e *MFAError) Error() string {
+	return fmt.Sprintf("the profile assumes a role with mfa_serial %s and needs its current code, but there is no terminal to ask for it on", e.Serial)
+}
+
+// Is makes errors.Is(err, ErrMFACodeNeeded) and ErrNoCredentials true.
+func (e *MFAError) Is(target error) bool {
+	return target == ErrMFACodeNeeded || target == ErrNoCredentials
+}
+
+// assumeRoleOptions shapes the SDK's assume-role provider for profiles
+// with role_arn: its AssumeRole goes where the other requests go
+// (--endpoint-url, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL) and appears in
+// --debug, and mfa_serial asks for the code through mfa.
+func assumeRoleOptions(o LoadOptions) func(*stscreds.AssumeRoleOptions) {
+	return func(ro *stscreds.AssumeRoleOptions) {
+		ep := o.EndpointURL
+		for _, env := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
+			if ep == "" {
+				ep = os.Getenv(env)
+			}
+		}
+		if ep != "" || o.Debug != nil {
+			ro.Client = routedSTS{inner: ro.Client, endpoint: ep, debug: o.Debug}
+		}
+		ro.TokenProvider = func() (string, error) {
+			serial := aws.ToString(ro.SerialNumber)
+			if o.MFAToken == nil {
+				return "", &MFAError{Serial: serial}
+			}
+			return o.MFAToken(serial)
+		}
+	}
+}
+
+// routedSTS sends the provider's AssumeRole to the configured endpoint,
+// signed with the source profile's credentials as before.
+type routedSTS struct {
+	inner    stscreds.AssumeRoleAPIClient
+	endpoint string
+	debug    io.Writer
+}
+
+func (r routedSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	optFns = append(optFns, func(so *sts.Options) {
+		if r.endpoint != "" {
+			so.BaseEndpoint = aws.String(r.endpoint)
+		}
+		if r.debug != nil {
+			so.APIOptions = append(so.APIOptions, debugMiddleware(r.debug))
+		}
+	})
+	return r.inner.AssumeRole(ctx, in, optFns...)
+}
+
+// ssoHint words the SDK's errors for an SSO profile without a valid token.
+func ssoHint(profile string, err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "SSO") && !strings.Contains(msg, "sso") {
+		return err
+	}
+	if !strings.Contains(msg, "token") {
+		return err
+	}
+	if profile == "" {
+		profile = os.Getenv("AWS_PROFILE")
+	}
+	return fmt.Errorf("%w: the profile signs in through IAM Identity Center (SSO) and has no valid token: run aws sso login --profile %s (%v)", ErrNoCredentials, profile, err)
+}
