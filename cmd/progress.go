@@ -96,6 +96,9 @@ func (f *Factory) waiting(label string) (stop func()) {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionUseANSICodes(true),
 		progressbar.OptionThrottle(90*time.Millisecond),
+		// Our ticker drives it: the library's own refresh goroutine reads
+		// the bar's state without its lock (a data race under -race).
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
