@@ -16,6 +16,9 @@ type Factory struct {
 	Now    func() time.Time
 	Global *globalOptions
 	Client func(context.Context) (*iamx.Client, error)
+	// Title heads a --query result drawn as a table, as the AWS CLI's
+	// operation name does (ListAccessKeys for keyrot list).
+	Title string
 }
 
 // newFactory builds a Factory whose client is loaded once, from the global

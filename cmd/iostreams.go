@@ -46,6 +46,17 @@ func TestIO() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 // IsStdoutTTY reports whether stdout is a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 
+// TerminalWidth is stdout's width in columns: 80 when it is not a
+// terminal, as the AWS CLI assumes.
+func (s *IOStreams) TerminalWidth() int {
+	if f, ok := s.Out.(*os.File); ok && s.stdoutTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
 // IsStdinTTY reports whether stdin is a terminal.
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 

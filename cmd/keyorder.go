@@ -10,8 +10,8 @@ import (
 )
 
 // keyOrder ranks object keys the way a query result should list them: in
-// the order they first appear in the unqueried document, then in the order
-// a multiselect hash ({Id: AccessKeyId, ...}) names them in the query. The
+// the order a multiselect hash ({Id: AccessKeyId, ...}) names them in the
+// query, then in the order they first appear in the unqueried document. The
 // AWS CLI keeps both orders; Go maps keep neither.
 type keyOrder map[string]int
 
@@ -19,13 +19,16 @@ var hashKey = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:
 
 func newKeyOrder(doc []byte, query string) keyOrder {
 	o := keyOrder{}
-	_ = o.walk(json.NewDecoder(bytes.NewReader(doc)))
+	// A multiselect hash's keys first: the result objects it builds list
+	// them as the query names them, even where the document has the same
+	// key elsewhere ({Key: AccessKeyId, Status: Status}).
 	for _, m := range hashKey.FindAllStringSubmatch(query, -1) {
 		k := strings.Trim(m[1], `"`)
 		if _, ok := o[k]; !ok {
 			o[k] = len(o)
 		}
 	}
+	_ = o.walk(json.NewDecoder(bytes.NewReader(doc)))
 	return o
 }
 

@@ -79,6 +79,8 @@ func (f *Factory) render(v view) error {
 			return writeOrderedJSON(w, res, newKeyOrder(raw, f.Global.Query))
 		case "yaml", "yaml-stream":
 			return writeYAML(w, res, f.outputFormat() == "yaml-stream")
+		case "table":
+			return writeQueryTable(w, f.Title, res, f.IO.TerminalWidth())
 		}
 		return writeQueryText(w, res)
 	}

@@ -245,6 +245,7 @@ global flags below.` + exitStatusHelp,
 			return c.Help()
 		},
 		PersistentPreRunE: func(c *cobra.Command, args []string) error {
+			f.Title = tableTitle(c.Name())
 			if err := f.Global.validate(); err != nil {
 				return err
 			}
