@@ -111,7 +111,7 @@ completions:
 	@for sh in bash zsh fish; do $(GO) run ./cmd/keyrot completion $$sh > completions/keyrot.$$sh || exit 1; done
 	@ls -1 completions/
 
-## bench-cli: time keyrot against the AWS CLI v2 on the simulator; writes docs/performance.md
+## bench-cli: time keyrot against the AWS CLI v2 and a bare SDK program on the simulator; writes docs/performance.md
 BENCH_N ?= 20
 bench-cli: build
 	@aws=""; \
@@ -125,6 +125,7 @@ bench-cli: build
 		aws=/usr/bin/aws; \
 	fi; \
 	echo "bench-cli: $$("$$aws" --version 2>&1) at $$aws"; \
-	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -aws "$$aws" -n $(BENCH_N) -out docs/performance.md
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/sdk-baseline ./cmd/benchcli/baseline; \
+	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -aws "$$aws" -baseline $(BIN)/sdk-baseline -n $(BENCH_N) -out docs/performance.md
 
 .PHONY: release-check completions bench-cli

@@ -52,15 +52,16 @@ func main() {
 }
 
 type options struct {
-	keyrot  string
-	aws     string
-	n       int
-	users   int
-	out     string
-	gobench string
-	fleet   bool
-	fo      fleetOptions
-	rates   string
+	keyrot   string
+	aws      string
+	baseline string
+	n        int
+	users    int
+	out      string
+	gobench  string
+	fleet    bool
+	fo       fleetOptions
+	rates    string
 }
 
 // tool is one command-line program under test.
@@ -100,6 +101,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.keyrot, "keyrot", "bin/keyrot", "keyrot binary to time")
 	fs.StringVar(&o.aws, "aws", "aws", "AWS CLI binary to time")
+	fs.StringVar(&o.baseline, "baseline", "", "bare aws-sdk-go-v2 program (cmd/benchcli/baseline) timed on UpdateAccessKey as the start-up baseline")
 	fs.IntVar(&o.n, "n", 20, "timed runs per tool and operation")
 	fs.IntVar(&o.users, "users", 5, "extra users in the simulated account besides the one operated on")
 	fs.StringVar(&o.out, "out", "docs/performance.md", "markdown file whose section is replaced (\"-\": print the section only)")
@@ -140,8 +142,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.n < 1 {
 		return fmt.Errorf("-n must be at least 1")
 	}
-	tools := make([]tool, 0, 2)
-	for _, t := range []tool{{"keyrot", o.keyrot}, {"aws", o.aws}} {
+	tools := make([]tool, 0, 3)
+	all := []tool{{"keyrot", o.keyrot}, {"aws", o.aws}}
+	if o.baseline != "" {
+		all = append(all, tool{"sdk", o.baseline})
+	}
+	for _, t := range all {
 		p, err := lookTool(t)
 		if err != nil {
 			return err
@@ -177,6 +183,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			args: map[string][]string{
 				"keyrot": append([]string{"update", "--user", benchUser, "--access-key-id", target.ID, "--status", "Inactive"}, endpoint...),
 				"aws":    append([]string{"iam", "update-access-key", "--user-name", benchUser, "--access-key-id", target.ID, "--status", "Inactive"}, endpoint...),
+				"sdk":    append([]string{"--user-name", benchUser, "--access-key-id", target.ID, "--status", "Inactive"}, endpoint...),
 			},
 		},
 		{
@@ -193,7 +200,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var results []*result
 	for _, op := range ops {
 		rs := make(map[string]*result, len(tools))
+		var opTools []tool
 		for _, t := range tools {
+			if op.args[t.name] != nil {
+				opTools = append(opTools, t)
+			}
+		}
+		for _, t := range opTools {
 			r := &result{op: op.name, tool: t.name}
 			// Untimed warm-up (page cache, Python bytecode), which also
 			// counts the requests one run sends.
@@ -206,10 +219,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			results = append(results, r)
 		}
 		for i := range o.n {
-			order := tools
-			if i%2 == 1 {
-				order = []tool{tools[1], tools[0]}
-			}
+			// Alternate which tool goes first, so that no tool always
+			// runs on a machine warmed by another.
+			order := append(append([]tool{}, opTools[i%len(opTools):]...), opTools[:i%len(opTools)]...)
 			for _, t := range order {
 				s, err := runOnce(t, op.args[t.name], env)
 				if err != nil {
@@ -218,7 +230,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				rs[t.name].samples = append(rs[t.name].samples, s)
 			}
 		}
-		for _, t := range tools {
+		for _, t := range opTools {
 			summarise(rs[t.name])
 			r := rs[t.name]
 			fmt.Fprintf(stderr, "  %-40s %-7s median %8s  p90 %8s  peak RSS %6.1f MiB  %d requests\n",
@@ -467,6 +479,24 @@ func render(results []*result, m machine, n, users int) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", op,
 			ratio(float64(a.medWall), float64(k.medWall)), ratio(float64(a.p90Wall), float64(k.p90Wall)),
 			ratio(float64(a.medCPU), float64(k.medCPU)), ratio(float64(a.peakRSS), float64(k.peakRSS)))
+	}
+	var base []string
+	for _, op := range order {
+		k, s := byOp[op]["keyrot"], byOp[op]["sdk"]
+		if k == nil || s == nil {
+			continue
+		}
+		base = append(base, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", op,
+			ratio(float64(k.medWall), float64(s.medWall)), ratio(float64(k.p90Wall), float64(s.p90Wall)),
+			ratio(float64(k.medCPU), float64(s.medCPU)), ratio(float64(k.peakRSS), float64(s.peakRSS))))
+	}
+	if len(base) > 0 {
+		fmt.Fprintf(&b, "\nStart-up cost against a bare aws-sdk-go-v2 program (`sdk`: cmd/benchcli/baseline, LoadDefaultConfig and one UpdateAccessKey); the goal is at most 1.10:\n\n")
+		fmt.Fprintf(&b, "| operation | keyrot ÷ sdk, median wall | keyrot ÷ sdk, p90 wall | keyrot ÷ sdk, median CPU | keyrot ÷ sdk, peak RSS |\n")
+		fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: |\n")
+		for _, l := range base {
+			b.WriteString(l)
+		}
 	}
 	fmt.Fprintf(&b, "%s\n", endMarker)
 	return b.String()
