@@ -3,7 +3,9 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -241,7 +243,7 @@ func (t *awsTable) subTableFromList(list []any, indent int, title string) {
 			}
 		}
 	}
-	headers, more := setKeys(hs), setKeys(ms)
+	headers, more := slices.Sorted(maps.Keys(hs)), slices.Sorted(maps.Keys(ms))
 	if t.cur == nil {
 		t.newSection(title, indent)
 	}
@@ -265,15 +267,6 @@ func (t *awsTable) subTableFromList(list []any, indent int, title string) {
 			}
 		}
 	}
-}
-
-func setKeys(s map[string]bool) []string {
-	out := make([]string, 0, len(s))
-	for k := range s {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (t *awsTable) maxWidth() int {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -244,6 +243,7 @@ func (o *containOptions) replacementCheck(user string, keys []iamx.Key) error {
 func containError(err error, id string, release bool) error {
 	var fe *contain.ForeignKeyError
 	var ne *contain.NoOwnerError
+	var re *contain.RevokeError
 	switch {
 	case errors.As(err, &fe):
 		return withHint(err, "sign with credentials of account %s (--profile), or pass the key to that account's security team", fe.Account)
@@ -251,7 +251,7 @@ func containError(err error, id string, release bool) error {
 		return withHint(err, "a deleted key names no owner: pass --user NAME")
 	case errors.As(err, &ne):
 		return withHint(err, "check the key ID; keyrot usage --access-key-id %s shows where it was used", id)
-	case errors.Is(err, iamx.ErrKeyLimit) && strings.Contains(err.Error(), "PutUserPolicy"):
+	case errors.As(err, &re) && errors.Is(err, iamx.ErrKeyLimit):
 		return withHint(err, "the user's inline policies reach IAM's quota of 2,048 characters: remove one, or deny the sessions with a managed policy (see docs/runbook.md)")
 	case errors.Is(err, rotate.ErrLockout):
 		return withHint(err, "sign with another key (--profile), or pass --force: the credentials in use then stop working")

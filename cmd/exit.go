@@ -176,8 +176,8 @@ func kindHint(err error) string {
 		return "the credentials keyrot signs with are not valid (unknown, inactive or expired key); check AWS_PROFILE, --profile or AWS_ACCESS_KEY_ID"
 	case errors.Is(err, iamx.ErrMFACodeNeeded):
 		return "run keyrot on a terminal to be asked for the code, or sign with session credentials: aws sts assume-role --role-arn ARN --role-session-name NAME --serial-number SERIAL --token-code CODE"
-	case errors.Is(err, iamx.ErrNoCredentials) && strings.Contains(err.Error(), "aws sso login"):
-		return ""
+	case errors.As(err, new(*iamx.SSOLoginError)):
+		return "" // the message says what to run
 	case errors.Is(err, iamx.ErrNoCredentials):
 		return "configure credentials as for the AWS CLI (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 	case errors.Is(err, iamx.ErrAccessDenied):

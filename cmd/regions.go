@@ -3,9 +3,10 @@ package cmd
 import (
 	"bufio"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,12 +85,7 @@ func completeProfiles(c *cobra.Command, args []string, toComplete string) ([]cob
 		}
 		fh.Close()
 	}
-	out := make([]cobra.Completion, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return slices.Sorted(maps.Keys(seen)), cobra.ShellCompDirectiveNoFileComp
 }
 
 // profileNames lists the profiles a shared file defines: in the config

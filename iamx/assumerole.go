@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -76,17 +76,31 @@ func (r routedSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optF
 	return r.inner.AssumeRole(ctx, in, optFns...)
 }
 
-// ssoHint words the SDK's errors for an SSO profile without a valid token.
-func ssoHint(profile string, err error) error {
-	msg := err.Error()
-	if !strings.Contains(msg, "SSO") && !strings.Contains(msg, "sso") {
-		return err
-	}
-	if !strings.Contains(msg, "token") {
-		return err
+// SSOLoginError: an SSO profile has no valid token. It counts as
+// ErrNoCredentials.
+type SSOLoginError struct {
+	Profile string
+	Err     error
+}
+
+func (e *SSOLoginError) Error() string {
+	return fmt.Sprintf("the profile signs in through IAM Identity Center (SSO) and has no valid token: run aws sso login --profile %s (%v)", e.Profile, e.Err)
+}
+
+func (e *SSOLoginError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNoCredentials) true.
+func (e *SSOLoginError) Is(target error) bool { return target == ErrNoCredentials }
+
+// ssoError: credentials from an SSO profile that cannot be had (no cached
+// token, an expired one) need a login; nil for any other provider.
+func ssoError(provider aws.CredentialsProvider, profile string, err error) error {
+	var ite *ssocreds.InvalidTokenError
+	if !errors.As(err, &ite) && !aws.IsCredentialsProvider(provider, (*ssocreds.Provider)(nil)) {
+		return nil
 	}
 	if profile == "" {
 		profile = os.Getenv("AWS_PROFILE")
 	}
-	return fmt.Errorf("%w: the profile signs in through IAM Identity Center (SSO) and has no valid token: run aws sso login --profile %s (%v)", ErrNoCredentials, profile, err)
+	return &SSOLoginError{Profile: profile, Err: err}
 }

@@ -192,8 +192,8 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 		if errors.As(err, &me) {
 			return Signer{}, me
 		}
-		if hinted := ssoHint(c.profile, err); hinted != err {
-			return Signer{}, hinted
+		if se := ssoError(c.cfg.Credentials, c.profile, err); se != nil {
+			return Signer{}, se
 		}
 		return Signer{}, fmt.Errorf("%w: %w", ErrNoCredentials, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,26 +11,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/iamx/iamsim"
+	"github.com/keyrot/keyrot/internal/fakeclock"
 )
-
-// fakeClock is the simulator's clock, moved only by the client's Sleep.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // reportClient is a client of a simulator whose credential report takes
 // delay to generate on a clock that moves only when the client sleeps.
 func reportClient(t *testing.T, delay time.Duration) (*iamx.Client, *[]time.Duration) {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	// The simulator's clock, moved only by the client's Sleep.
+	clk := fakeclock.New(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 	srv := iamsim.NewServer(iamsim.Now(clk.Now), iamsim.ReportDelay(delay),
 		iamsim.User("admin", iamsim.KeySeed{}), iamsim.User("bob", iamsim.KeySeed{}, iamsim.KeySeed{Status: iamsim.StatusInactive}))
 	t.Cleanup(srv.Close)
@@ -43,7 +31,7 @@ func reportClient(t *testing.T, delay time.Duration) (*iamx.Client, *[]time.Dura
 	var waits []time.Duration
 	c.Sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
-		clk.Add(d)
+		clk.Advance(d)
 		return ctx.Err()
 	}
 	return c, &waits

@@ -52,6 +52,19 @@ func required(p params, name, field string, check func(string, string) *apiError
 	return v, check(field, v)
 }
 
+// namedUserLocked resolves a required UserName parameter.
+func (s *Server) namedUserLocked(req *request) (*user, *apiError) {
+	name, e := required(req.p, "UserName", "userName", checkUserName)
+	if e != nil {
+		return nil, e
+	}
+	u := s.users[strings.ToLower(name)]
+	if u == nil {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
+}
+
 // targetUserLocked resolves the optional UserName parameter: absent means
 // the signer. IAM refuses to guess the user for session credentials on the
 // access key actions (sessionNeedsName).
@@ -119,13 +132,9 @@ func (s *Server) getUser(req *request) (*xw, *apiError) {
 }
 
 func (s *Server) deleteUser(req *request) (*xw, *apiError) {
-	name, e := required(req.p, "UserName", "userName", checkUserName)
+	u, e := s.namedUserLocked(req)
 	if e != nil {
 		return nil, e
-	}
-	u := s.users[strings.ToLower(name)]
-	if u == nil {
-		return nil, noSuchUser(name)
 	}
 	if len(u.keys) > 0 {
 		return nil, errf("DeleteConflict", "Cannot delete entity, must delete access keys first.")

@@ -3,6 +3,7 @@ package iamsim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -136,7 +137,7 @@ func nonSpace(s string) int {
 }
 
 func (s *Server) putUserPolicy(req *request) (*xw, *apiError) {
-	u, e := s.policyUserLocked(req)
+	u, e := s.namedUserLocked(req)
 	if e != nil {
 		return nil, e
 	}
@@ -167,31 +168,26 @@ func (s *Server) putUserPolicy(req *request) (*xw, *apiError) {
 	return nil, nil
 }
 
-// policyUserLocked resolves the required UserName of the policy actions.
-func (s *Server) policyUserLocked(req *request) (*user, *apiError) {
-	name, e := required(req.p, "UserName", "userName", checkUserName)
-	if e != nil {
-		return nil, e
+// userPolicyLocked resolves the UserName and PolicyName of an existing
+// inline policy.
+func (s *Server) userPolicyLocked(req *request) (u *user, name, doc string, e *apiError) {
+	if u, e = s.namedUserLocked(req); e != nil {
+		return nil, "", "", e
 	}
-	u := s.users[strings.ToLower(name)]
-	if u == nil {
-		return nil, noSuchUser(name)
-	}
-	return u, nil
-}
-
-func (s *Server) getUserPolicy(req *request) (*xw, *apiError) {
-	u, e := s.policyUserLocked(req)
-	if e != nil {
-		return nil, e
-	}
-	name, e := required(req.p, "PolicyName", "policyName", checkPolicyName)
-	if e != nil {
-		return nil, e
+	if name, e = required(req.p, "PolicyName", "policyName", checkPolicyName); e != nil {
+		return nil, "", "", e
 	}
 	doc, ok := u.policies[name]
 	if !ok {
-		return nil, noSuchPolicy(name)
+		return nil, "", "", noSuchPolicy(name)
+	}
+	return u, name, doc, nil
+}
+
+func (s *Server) getUserPolicy(req *request) (*xw, *apiError) {
+	u, name, doc, e := s.userPolicyLocked(req)
+	if e != nil {
+		return nil, e
 	}
 	x := &xw{}
 	x.leaf("UserName", u.name)
@@ -202,7 +198,7 @@ func (s *Server) getUserPolicy(req *request) (*xw, *apiError) {
 }
 
 func (s *Server) listUserPolicies(req *request) (*xw, *apiError) {
-	u, e := s.policyUserLocked(req)
+	u, e := s.namedUserLocked(req)
 	if e != nil {
 		return nil, e
 	}
@@ -239,16 +235,9 @@ func (s *Server) listUserPolicies(req *request) (*xw, *apiError) {
 }
 
 func (s *Server) deleteUserPolicy(req *request) (*xw, *apiError) {
-	u, e := s.policyUserLocked(req)
+	u, name, _, e := s.userPolicyLocked(req)
 	if e != nil {
 		return nil, e
-	}
-	name, e := required(req.p, "PolicyName", "policyName", checkPolicyName)
-	if e != nil {
-		return nil, e
-	}
-	if _, ok := u.policies[name]; !ok {
-		return nil, noSuchPolicy(name)
 	}
 	delete(u.policies, name)
 	return nil, nil
@@ -263,12 +252,7 @@ func (s *Server) deniedByPolicyLocked(req *request, service string) string {
 	}
 	action := service + ":" + req.action
 	resource := s.resourceARN(req)
-	names := make([]string, 0, len(u.policies))
-	for n := range u.policies {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(u.policies)) {
 		d, e := parsePolicy(u.policies[n])
 		if e != nil {
 			continue

@@ -56,20 +56,9 @@ func (s *Server) assumeRole(req *request) (*xw, *apiError) {
 		}
 		d = time.Duration(n) * time.Second
 	}
-	mfa := false
-	if req.p.has("SerialNumber") || req.p.has("TokenCode") {
-		serial, e := required(req.p, "SerialNumber", "serialNumber", checkSerial)
-		if e != nil {
-			return nil, e
-		}
-		code, e := required(req.p, "TokenCode", "tokenCode", checkTokenCode)
-		if e != nil {
-			return nil, e
-		}
-		if caller.mfaSerial == "" || serial != caller.mfaSerial || code != caller.mfaCode {
-			return nil, errf("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
-		}
-		mfa = true
+	mfa, e := mfaCode(req, caller)
+	if e != nil {
+		return nil, e
 	}
 	if role.roleMFA && !mfa {
 		return nil, denied
@@ -77,12 +66,7 @@ func (s *Server) assumeRole(req *request) (*xw, *apiError) {
 	ss := s.newSessionLocked(role, d, mfa)
 	ss.parent, ss.roleSession, req.issued = req.who.keyID, name, ss.id
 	x := &xw{}
-	x.open("Credentials")
-	x.leaf("AccessKeyId", ss.id)
-	x.leaf("SecretAccessKey", ss.secret)
-	x.leaf("SessionToken", ss.token)
-	x.time("Expiration", ss.expires)
-	x.close("Credentials")
+	writeCredentials(x, ss)
 	x.open("AssumedRoleUser")
 	x.leaf("AssumedRoleId", role.id+":"+name)
 	x.leaf("Arn", "arn:"+s.partition+":sts::"+s.account+":assumed-role/"+role.name+"/"+name)
@@ -112,34 +96,49 @@ func (s *Server) getSessionToken(req *request) (*xw, *apiError) {
 	if u.root && d > time.Hour {
 		d = time.Hour // AWS caps root sessions at one hour
 	}
-	mfa := false
-	if req.p.has("SerialNumber") || req.p.has("TokenCode") {
-		serial, e := required(req.p, "SerialNumber", "serialNumber", checkSerial)
-		if e != nil {
-			return nil, e
-		}
-		code, e := required(req.p, "TokenCode", "tokenCode", checkTokenCode)
-		if e != nil {
-			return nil, e
-		}
-		if u.mfaSerial == "" || serial != u.mfaSerial {
-			return nil, errf("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.")
-		}
-		if code != u.mfaCode {
-			return nil, errf("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
-		}
-		mfa = true
+	mfa, e := mfaCode(req, u)
+	if e != nil {
+		return nil, e
 	}
 	ss := s.newSessionLocked(u, d, mfa)
 	ss.parent, req.issued = req.who.keyID, ss.id
 	x := &xw{}
+	writeCredentials(x, ss)
+	return x, nil
+}
+
+// mfaCode checks the optional SerialNumber and TokenCode of
+// GetSessionToken and AssumeRole against u's MFA device: true when they
+// name it and its code, false when both are absent.
+func mfaCode(req *request, u *user) (bool, *apiError) {
+	if !req.p.has("SerialNumber") && !req.p.has("TokenCode") {
+		return false, nil
+	}
+	serial, e := required(req.p, "SerialNumber", "serialNumber", checkSerial)
+	if e != nil {
+		return false, e
+	}
+	code, e := required(req.p, "TokenCode", "tokenCode", checkTokenCode)
+	if e != nil {
+		return false, e
+	}
+	if u.mfaSerial == "" || serial != u.mfaSerial {
+		return false, errf("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.")
+	}
+	if code != u.mfaCode {
+		return false, errf("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+	}
+	return true, nil
+}
+
+// writeCredentials is a session's Credentials element.
+func writeCredentials(x *xw, ss *session) {
 	x.open("Credentials")
 	x.leaf("AccessKeyId", ss.id)
 	x.leaf("SecretAccessKey", ss.secret)
 	x.leaf("SessionToken", ss.token)
 	x.time("Expiration", ss.expires)
 	x.close("Credentials")
-	return x, nil
 }
 
 // getAccessKeyInfo names the account an access key belongs to. Like AWS it

@@ -145,6 +145,18 @@ func (e *NoOwnerError) Error() string {
 // Is makes errors.Is(err, iamx.ErrNotFound) true: exit 3.
 func (e *NoOwnerError) Is(target error) bool { return target == iamx.ErrNotFound }
 
+// RevokeError: PutUserPolicy of the revoke-sessions policy failed.
+type RevokeError struct {
+	KeyID, User, Policy string
+	Err                 error
+}
+
+func (e *RevokeError) Error() string {
+	return fmt.Sprintf("revoke the sessions of %s (PutUserPolicy %s on %s): %v", e.KeyID, e.Policy, e.User, e.Err)
+}
+
+func (e *RevokeError) Unwrap() error { return e.Err }
+
 // GuardError is a refusal before any change; it matches ErrGuard.
 type GuardError struct{ Reason string }
 
@@ -362,7 +374,7 @@ func (r *runner) putPolicy(ctx context.Context, cut time.Time, exists bool) erro
 		return r.api.PutUserPolicy(ctx, r.res.UserName, r.res.Policy.Name, revokeDocument(r.o.AccessKeyID, cut))
 	})
 	if err != nil {
-		return fmt.Errorf("revoke the sessions of %s (PutUserPolicy %s on %s): %w", r.o.AccessKeyID, r.res.Policy.Name, r.res.UserName, err)
+		return &RevokeError{KeyID: r.o.AccessKeyID, User: r.res.UserName, Policy: r.res.Policy.Name, Err: err}
 	}
 	r.res.Policy.Action = "created"
 	if exists {

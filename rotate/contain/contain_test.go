@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/iamx/iamsim"
+	"github.com/keyrot/keyrot/internal/fakeclock"
 	"github.com/keyrot/keyrot/rotate"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	t     *testing.T
 	srv   *iamsim.Server
-	clk   *clock
+	clk   *fakeclock.Clock
 	admin *iamx.Client
 	// leaked is bob's only key.
 	leaked iamsim.Key
@@ -39,7 +27,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...iamsim.Option) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	all := append([]iamsim.Option{iamsim.Now(clk.Now), iamsim.User("admin", iamsim.KeySeed{}),
 		iamsim.User("alice", iamsim.KeySeed{}), iamsim.User("bob", iamsim.KeySeed{}), iamsim.User("carol", iamsim.KeySeed{})}, opts...)
 	srv := iamsim.NewServer(all...)
