@@ -51,10 +51,6 @@ var exitCodes = []struct {
 	{exitInterrupted, "interrupted (SIGINT/SIGTERM) after finishing or rolling back the step in flight"},
 }
 
-// exitStatusHelp is the whole table, for the root command and the
-// exit-codes topic.
-var exitStatusHelp = exitHelp()
-
 // exitHelp is the "Exit status" block of a command's long help: the codes
 // it can return (all of them when none are given).
 func exitHelp(codes ...int) string {
@@ -81,7 +77,7 @@ func newExitCodesTopic() *cobra.Command {
 		Use:   "exit-codes",
 		Short: "Exit codes keyrot returns, for scripts",
 		Long: `keyrot's exit codes are stable: scripts and cron jobs may rely on them.
-Data goes to stdout, messages and errors to stderr.` + exitStatusHelp,
+Data goes to stdout, messages and errors to stderr.` + exitHelp(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // keyOrder ranks object keys the way a query result should list them: in
@@ -15,14 +16,16 @@ import (
 // AWS CLI keeps both orders; Go maps keep neither.
 type keyOrder map[string]int
 
-var hashKey = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:`)
+var hashKey = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:`)
+})
 
 func newKeyOrder(doc []byte, query string) keyOrder {
 	o := keyOrder{}
 	// A multiselect hash's keys first: the result objects it builds list
 	// them as the query names them, even where the document has the same
 	// key elsewhere ({Key: AccessKeyId, Status: Status}).
-	for _, m := range hashKey.FindAllStringSubmatch(query, -1) {
+	for _, m := range hashKey().FindAllStringSubmatch(query, -1) {
 		k := strings.Trim(m[1], `"`)
 		if _, ok := o[k]; !ok {
 			o[k] = len(o)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	jmespath "github.com/jmespath-community/go-jmespath"
 )
@@ -22,8 +23,8 @@ var tokenNames = map[string]string{
 }
 
 var (
-	tokenPattern = regexp.MustCompile(`TOK[A-Za-z]+`)
-	goTypes      = regexp.MustCompile(`\[\]functions\.JpType\{([^}]*)\}`)
+	tokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`TOK[A-Za-z]+`) })
+	goTypes      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[\]functions\.JpType\{([^}]*)\}`) })
 )
 
 // queryError words a JMESPath error for people: the column and a caret
@@ -32,7 +33,7 @@ func queryError(query string, err error) string {
 	var se jmespath.SyntaxError
 	if errors.As(err, &se) {
 		msg := strings.TrimPrefix(se.Error(), "SyntaxError: ")
-		msg = tokenPattern.ReplaceAllStringFunc(msg, func(t string) string {
+		msg = tokenPattern().ReplaceAllStringFunc(msg, func(t string) string {
 			if n, ok := tokenNames[t]; ok {
 				return n
 			}
@@ -42,8 +43,8 @@ func queryError(query string, err error) string {
 		return fmt.Sprintf("%s at column %d:\n  %s\n  %s^", msg, col+1, query, strings.Repeat(" ", len([]rune(query[:col]))))
 	}
 	msg := err.Error()
-	msg = goTypes.ReplaceAllStringFunc(msg, func(m string) string {
-		inner := goTypes.FindStringSubmatch(m)[1]
+	msg = goTypes().ReplaceAllStringFunc(msg, func(m string) string {
+		inner := goTypes().FindStringSubmatch(m)[1]
 		return "one of " + strings.ReplaceAll(inner, `"`, "")
 	})
 	msg = strings.ReplaceAll(msg, "must be number of string", "must be a number or a string")

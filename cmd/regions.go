@@ -15,25 +15,27 @@ import (
 // partitionRegions are the regions of each AWS partition, as the SDK's
 // endpoint rules (aws-sdk-go-v2 v1.48.0, internal/endpoints/awsrulesfn/
 // partitions.json) list them; --region completes from the partition of
-// the region configured.
-var partitionRegions = map[string][]string{
-	"aws":        {"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "me-west-1", "mx-central-1", "sa-east-1", "sa-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"},
-	"aws-cn":     {"cn-north-1", "cn-northwest-1"},
-	"aws-eusc":   {"eusc-de-east-1"},
-	"aws-iso":    {"us-iso-east-1", "us-iso-west-1"},
-	"aws-iso-b":  {"us-isob-east-1", "us-isob-west-1"},
-	"aws-iso-e":  {"eu-isoe-west-1"},
-	"aws-iso-f":  {"us-isof-east-1", "us-isof-south-1"},
-	"aws-us-gov": {"us-gov-east-1", "us-gov-west-1"},
+// the region configured. A slice, not a map: it is laid out at build time, where a map would be
+// built at every start.
+var partitionRegions = []struct {
+	partition string
+	regions   []string
+}{
+	{"aws", []string{"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "me-west-1", "mx-central-1", "sa-east-1", "sa-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"}},
+	{"aws-cn", []string{"cn-north-1", "cn-northwest-1"}},
+	{"aws-eusc", []string{"eusc-de-east-1"}},
+	{"aws-iso", []string{"us-iso-east-1", "us-iso-west-1"}},
+	{"aws-iso-b", []string{"us-isob-east-1", "us-isob-west-1"}},
+	{"aws-iso-e", []string{"eu-isoe-west-1"}},
+	{"aws-iso-f", []string{"us-isof-east-1", "us-isof-south-1"}},
+	{"aws-us-gov", []string{"us-gov-east-1", "us-gov-west-1"}},
 }
 
 // partitionOf names the partition of a region by its prefix.
 func partitionOf(region string) string {
-	for p, regions := range partitionRegions {
-		for _, r := range regions {
-			if r == region {
-				return p
-			}
+	for _, p := range partitionRegions {
+		if slices.Contains(p.regions, region) {
+			return p.partition
 		}
 	}
 	switch {
@@ -55,7 +57,7 @@ func completeRegions(f *Factory) cobra.CompletionFunc {
 		if region == "" {
 			region = os.Getenv("AWS_DEFAULT_REGION")
 		}
-		return partitionRegions[partitionOf(region)], cobra.ShellCompDirectiveNoFileComp
+		return regionsOf(partitionOf(region)), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -108,4 +110,14 @@ func profileNames(r io.Reader, config bool) []string {
 		}
 	}
 	return out
+}
+
+// regionsOf lists the regions of a partition.
+func regionsOf(partition string) []string {
+	for _, p := range partitionRegions {
+		if p.partition == partition {
+			return p.regions
+		}
+	}
+	return nil
 }

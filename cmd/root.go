@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,12 +127,25 @@ func (g *globalOptions) validate() error {
 	return nil
 }
 
-// regionPattern is a DNS label, as the SDK requires of a region to build a
-// host name from it.
-var regionPattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+// isRegion reports whether r is a DNS label, as the SDK requires of a
+// region to build a host name from it: 1 to 63 letters, digits and
+// hyphens, neither first nor last a hyphen. Checked by hand: a regexp
+// would be compiled on every start.
+func isRegion(r string) bool {
+	if len(r) == 0 || len(r) > 63 || r[0] == '-' || r[len(r)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func validateRegion(field, r string) error {
-	if r == "" || regionPattern.MatchString(r) {
+	if r == "" || isRegion(r) {
 		return nil
 	}
 	return usageErrorf("invalid %s %q: a region is letters, digits and hyphens, such as us-east-1", field, r)
@@ -206,11 +218,12 @@ func unknownCommand(root *cobra.Command, err error) error {
 
 // Main runs keyrot with the process's arguments and returns its exit code.
 func Main() int {
+	deferGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ios := System()
 	f := newFactory(ios)
-	root := newCmdRoot(f)
+	root := newCmdRootFor(f, os.Args[1:])
 	root.SetArgs(os.Args[1:])
 	err := unknownCommand(root, root.ExecuteContext(ctx))
 	if err == nil && ctx.Err() != nil {
@@ -219,7 +232,93 @@ func Main() int {
 	return reportError(ios.ErrOut, err)
 }
 
+// subcommands are keyrot's commands in the order --help lists them.
+var subcommands = []struct {
+	name string
+	make func(*Factory) *cobra.Command
+}{
+	{"list", func(f *Factory) *cobra.Command { return newCmdList(f, nil) }},
+	{"deactivate", func(f *Factory) *cobra.Command { return newCmdDeactivate(f, nil) }},
+	{"activate", func(f *Factory) *cobra.Command { return newCmdActivate(f, nil) }},
+	{"update", func(f *Factory) *cobra.Command { return newCmdUpdate(f, nil) }},
+	{"rotate", func(f *Factory) *cobra.Command { return newCmdRotate(f, nil) }},
+	{"rollback", func(f *Factory) *cobra.Command { return newCmdRollback(f, nil) }},
+	{"contain", func(f *Factory) *cobra.Command { return newCmdContain(f, nil) }},
+	{"usage", func(f *Factory) *cobra.Command { return newCmdUsage(f, nil) }},
+	{"audit", func(f *Factory) *cobra.Command { return newCmdAudit(f, nil) }},
+	{"enforce", func(f *Factory) *cobra.Command { return newCmdEnforce(f, nil) }},
+	{"version", newCmdVersion},
+	{"completion", newCmdCompletion},
+	{"exit-codes", func(*Factory) *cobra.Command { return newExitCodesTopic() }},
+}
+
+// newCmdRoot builds the whole command tree: help, completion, the docs
+// generator and typo suggestions need every command.
 func newCmdRoot(f *Factory) *cobra.Command {
+	root := newRootOnly(f)
+	for _, s := range subcommands {
+		addSubcommand(f, root, s.make(f))
+	}
+	return root
+}
+
+// newCmdRootFor builds the tree that running args needs: when args name
+// one of keyrot's commands, only that one, so a single command does not
+// pay for building the other twelve with all their flags (make bench-cli);
+// anything else (help, completion, an unknown or missing command) gets the
+// whole tree.
+func newCmdRootFor(f *Factory, args []string) *cobra.Command {
+	root := newRootOnly(f)
+	name := commandName(root.PersistentFlags(), args)
+	for _, s := range subcommands {
+		if s.name == name {
+			addSubcommand(f, root, s.make(f))
+			return root
+		}
+	}
+	for _, s := range subcommands {
+		addSubcommand(f, root, s.make(f))
+	}
+	return root
+}
+
+// commandName is the first argument that is not a global flag or a global
+// flag's value, or "" when args hold none or a flag that is not global.
+func commandName(global *pflag.FlagSet, args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || a == "-" {
+			return ""
+		}
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+		if strings.Contains(a, "=") {
+			continue
+		}
+		var fl *pflag.Flag
+		if strings.HasPrefix(a, "--") {
+			fl = global.Lookup(strings.TrimPrefix(a, "--"))
+		} else if len(a) == 2 {
+			fl = global.ShorthandLookup(a[1:])
+		}
+		if fl == nil {
+			return ""
+		}
+		if fl.NoOptDefVal == "" {
+			i++ // the flag's value
+		}
+	}
+	return ""
+}
+
+func addSubcommand(f *Factory, root, c *cobra.Command) {
+	root.AddCommand(c)
+	registerKeyCompletions(f, c)
+}
+
+// newRootOnly is the root command with its flags and no subcommands.
+func newRootOnly(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "keyrot <command> [flags]",
 		Short: "Manage, rotate and audit AWS IAM access keys",
@@ -228,7 +327,7 @@ without locking anyone out, and lists them across a user or a whole account.
 
 Configuration comes from the same places as the AWS CLI's: AWS_PROFILE,
 AWS_REGION, AWS_ENDPOINT_URL, the shared config and credentials files, and the
-global flags below.` + exitStatusHelp,
+global flags below.` + exitHelp(),
 		Example: `  keyrot list --user Bob
   keyrot deactivate --user Bob
   keyrot update --user Bob --access-key-id AKIAIOSFODNN7EXAMPLE --status Active`,
@@ -266,24 +365,6 @@ global flags below.` + exitStatusHelp,
 	root.Flags().Bool("version", false, "print keyrot's version (as keyrot version)")
 	registerGlobalCompletions(f, root)
 
-	root.AddCommand(
-		newCmdList(f, nil),
-		newCmdDeactivate(f, nil),
-		newCmdActivate(f, nil),
-		newCmdUpdate(f, nil),
-		newCmdRotate(f, nil),
-		newCmdRollback(f, nil),
-		newCmdContain(f, nil),
-		newCmdUsage(f, nil),
-		newCmdAudit(f, nil),
-		newCmdEnforce(f, nil),
-		newCmdVersion(f),
-		newCmdCompletion(f),
-		newExitCodesTopic(),
-	)
-	for _, c := range root.Commands() {
-		registerKeyCompletions(f, c)
-	}
 	// --user-name is the AWS CLI's spelling of --user.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "user-name" {

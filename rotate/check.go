@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/keyrot/keyrot/rotate/credfile"
@@ -36,7 +37,7 @@ func (e Exec) Check() error {
 	switch {
 	case word == "":
 		return bad("the command is empty")
-	case !plainWord(word) || shellBuiltins[word]:
+	case !plainWord(word) || shellBuiltins()[word]:
 		return nil
 	case strings.Contains(word, "/"):
 		if why := notRunnable(word); why != "" {
@@ -97,7 +98,8 @@ func notRunnable(path string) string {
 
 // shellBuiltins are the POSIX shell's reserved words and builtins: sh runs
 // them without a program on PATH.
-var shellBuiltins = func() map[string]bool {
+// Built on first use: most commands run no hook.
+var shellBuiltins = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`! { } case do done elif else esac fi for if in then until while
 		: . [ alias bg break cd command continue echo eval exec exit export false fc fg getopts hash
@@ -106,4 +108,4 @@ var shellBuiltins = func() map[string]bool {
 		m[w] = true
 	}
 	return m
-}()
+})
