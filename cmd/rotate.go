@@ -27,6 +27,8 @@ type rotateOptions struct {
 
 	CredentialsFile string
 	ProfileName     string
+	SecretID        string
+	KMSKeyID        string
 	Stdout          bool
 	Exec            string
 
@@ -132,6 +134,8 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 	fl.StringVar(&opts.ProfileName, "profile-name", "", "profile in the credentials file that receives the new key")
 	fl.BoolVar(&opts.Stdout, "stdout", false, "print the new key once, as JSON, on stdout")
 	fl.StringVar(&opts.Exec, "exec", "", "command (sh -c) that receives the new key in its environment")
+	fl.StringVar(&opts.SecretID, "secret-id", "", "AWS Secrets Manager secret (name or ARN) that receives the new key as JSON {AccessKeyId, SecretAccessKey}; created if missing")
+	fl.StringVar(&opts.KMSKeyID, "kms-key-id", "", "with --secret-id: KMS key that encrypts a secret keyrot creates (default aws/secretsmanager)")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "skip verifying the new key with STS")
 	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
 	fl.DurationVar(&opts.PollInterval, "verify-interval", opts.PollInterval, "time between verification calls")
@@ -140,19 +144,27 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 
 // hasDestination reports whether a destination flag was given.
 func (o *rotateOptions) hasDestination() bool {
-	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != ""
+	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != "" || o.SecretID != ""
 }
 
 // validateDestination checks the destination and verification flags.
 func (o *rotateOptions) validateDestination() error {
 	n := 0
-	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != ""} {
+	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != "", o.SecretID != ""} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout or --exec")
+		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout, --exec or --secret-id")
+	}
+	if o.KMSKeyID != "" && o.SecretID == "" {
+		return usageErrorf("--kms-key-id goes with --secret-id")
+	}
+	if o.SecretID != "" {
+		if err := iamx.ValidateSecretID("--secret-id", o.SecretID); err != nil {
+			return usageErrorf("%v", err)
+		}
 	}
 	if o.CredentialsFile != "" && (o.Stdout || o.Exec != "") {
 		return usageErrorf("--credentials-file goes with --profile-name, not with --stdout or --exec")
@@ -259,6 +271,8 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 		return rotate.Stdout{W: f.IO.Out}, nil
 	case o.Exec != "":
 		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
+	case o.SecretID != "":
+		return rotate.SecretsManager{Store: rs.client, SecretID: o.SecretID, KMSKeyID: o.KMSKeyID}, nil
 	}
 	path := o.CredentialsFile
 	if path == "" {
@@ -341,6 +355,7 @@ func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) ro
 		DeleteInactive: o.DeleteInactive,
 		Force:          o.Force,
 		Destination:    dest,
+		Secrets:        rs.client,
 		Verify:         !o.NoVerify,
 		Wait:           o.Wait,
 		PollInterval:   o.PollInterval,

@@ -60,9 +60,16 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
-// codeKinds maps AWS error codes (IAM's, STS's and the common ones) to kinds.
+// codeKinds maps AWS error codes (IAM's, STS's, the secret stores' and the
+// common ones) to kinds.
 var codeKinds = map[string]error{
 	"NoSuchEntity":                     ErrNotFound,
+	"ResourceNotFoundException":        ErrNotFound,
+	"ParameterNotFound":                ErrNotFound,
+	"InvalidParameterException":        ErrInvalidInput,
+	"InvalidRequestException":          ErrInvalidInput,
+	"ResourceExistsException":          ErrInvalidInput,
+	"InternalServiceError":             ErrServiceFailure,
 	"LimitExceeded":                    ErrKeyLimit,
 	"ServiceFailure":                   ErrServiceFailure,
 	"InternalFailure":                  ErrServiceFailure,

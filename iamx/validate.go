@@ -82,3 +82,25 @@ func quoteRune(c rune) string {
 func isWord(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
+
+// ValidateSecretID checks a Secrets Manager secret ID: an ARN
+// (arn:PARTITION:secretsmanager:…:secret:NAME), or a name of 1 to 512
+// characters matching [\w/+=.@!-]+ (Secrets Manager's CreateSecret rule).
+func ValidateSecretID(field, id string) error {
+	if strings.HasPrefix(id, "arn:") {
+		parts := strings.SplitN(id, ":", 7)
+		if len(parts) != 7 || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
+			return &InputError{field, id, "a secret ARN looks like arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"}
+		}
+		return nil
+	}
+	if n := utf8.RuneCountInString(id); n < 1 || n > 512 {
+		return &InputError{field, id, fmt.Sprintf("a secret name is 1 to 512 characters long, this one has %d", n)}
+	}
+	for _, c := range id {
+		if c >= utf8.RuneSelf || !isWord(byte(c)) && !strings.ContainsRune("/+=.@!-", c) {
+			return &InputError{field, id, fmt.Sprintf("a secret name holds only letters, digits and _/+=.@!-, not %s", quoteRune(c))}
+		}
+	}
+	return nil
+}

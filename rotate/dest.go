@@ -44,6 +44,16 @@ type destRecord struct {
 	// Delivered set means the file did not exist before.
 	Backup    string `json:"backup,omitempty"`
 	Delivered bool   `json:"delivered,omitempty"`
+	// A Secrets Manager secret: its name or ARN as given, and, recorded
+	// before the write, the secret's ARN and the version that was
+	// AWSCURRENT, or that keyrot creates the secret.
+	SecretID  string `json:"secret_id,omitempty"`
+	KMSKeyID  string `json:"kms_key_id,omitempty"`
+	SecretARN string `json:"secret_arn,omitempty"`
+	PrevVer   string `json:"previous_version,omitempty"`
+	// PrevPrevVer held AWSPREVIOUS before the rotation.
+	PrevPrevVer string `json:"before_previous_version,omitempty"`
+	CreatedNew  bool   `json:"created,omitempty"`
 }
 
 func recordOf(d Destination) destRecord {
@@ -56,6 +66,10 @@ func recordOf(d Destination) destRecord {
 		return destRecord{Kind: KindStdout, Where: d.Describe()}
 	case Exec, *Exec:
 		return destRecord{Kind: KindExec, Where: d.Describe()}
+	case SecretsManager:
+		return destRecord{Kind: KindSecretsManager, Where: d.Describe(), SecretID: d.SecretID, KMSKeyID: d.KMSKeyID}
+	case *SecretsManager:
+		return recordOf(*d)
 	case nil:
 		return destRecord{}
 	}

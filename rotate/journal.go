@@ -108,12 +108,15 @@ func decodeJournal(data []byte) (*journal, error) {
 		return nil, fmt.Errorf("journal: unknown policy %q", j.Policy)
 	}
 	switch j.Destination.Kind {
-	case "", KindCredentialsFile, KindStdout, KindExec, KindOther:
+	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager:
 	default:
 		return nil, fmt.Errorf("journal: unknown destination kind %q", j.Destination.Kind)
 	}
 	if j.Destination.Kind == KindCredentialsFile && j.Destination.Path == "" {
 		return nil, errors.New("journal: credentials file without a path")
+	}
+	if j.Destination.Kind == KindSecretsManager && j.Destination.SecretID == "" {
+		return nil, errors.New("journal: Secrets Manager destination without a secret ID")
 	}
 	return &j, nil
 }

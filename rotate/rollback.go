@@ -27,6 +27,8 @@ type RollbackOptions struct {
 	OnStep    func(Step)
 	// DryRun reports what would be done, changing nothing.
 	DryRun bool
+	// Secrets reaches a Secrets Manager secret the journal names.
+	Secrets SecretStore
 }
 
 // RollbackResult reports a rollback. It never holds a secret.
@@ -60,7 +62,7 @@ type RollbackResult struct {
 // Active and the older Inactive. Anything else is refused with an
 // *AmbiguousError. It takes U's lock like Run.
 func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResult, error) {
-	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir,
+	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir, Secrets: ro.Secrets,
 		LockWait: ro.LockWait, Now: ro.Now, Sleep: ro.Sleep, OnStep: ro.OnStep}.withDefaults()
 	name, apiUser, err := o.target()
 	if err != nil {
@@ -133,6 +135,9 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	r.undo = undo
 	if undo != nil {
 		r.dest = CredentialsFile{Path: j.Destination.Path, Profile: j.Destination.Profile}
+		if j.Destination.Kind == KindSecretsManager {
+			r.dest, _ = smFromRecord(o.Secrets, j.Destination, nw.ID)
+		}
 	}
 	var us undoState
 	err = r.step(StepRollback, "", func() error {
@@ -150,7 +155,7 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 		out.Actions = append(out.Actions, "deactivate access key "+nw.ID)
 	}
 	if us.restored != "" {
-		out.Actions = append(out.Actions, "restore "+us.restored+" from its backup")
+		out.Actions = append(out.Actions, "restore "+us.restored+" to what it held before")
 	}
 	j.RolledBackByHand = true
 	return out, r.save(jRolledBack)
@@ -177,6 +182,21 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 				undo = func() error { return restoreCredentials(cf.Path, backup) }
 			} else {
 				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", cf.Describe(), nw.ID)
+			}
+		}
+		if j.Destination.Kind == KindSecretsManager && j.Destination.Delivered && o.Secrets != nil {
+			sm, d := smFromRecord(o.Secrets, j.Destination, nw.ID)
+			ctx, cancel := context.WithTimeout(context.Background(), DefaultCleanupTimeout)
+			_, _, holds, herr := sm.holds(ctx, nw.ID)
+			cancel()
+			switch {
+			case herr != nil:
+				return old, nw, nil, "", fmt.Errorf("read %s: %w", sm.Describe(), herr)
+			case holds:
+				restore = sm.Describe()
+				undo = sm.undoFor(d)
+			default:
+				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", sm.Describe(), nw.ID)
 			}
 		}
 	} else {
@@ -274,7 +294,7 @@ func rollbackPlan(ctx context.Context, keys Keys, o Options, ro RollbackOptions,
 		out.Actions = append(out.Actions, "deactivate access key "+nw.ID)
 	}
 	if restore != "" {
-		out.Actions = append(out.Actions, "restore "+restore+" from its backup")
+		out.Actions = append(out.Actions, "restore "+restore+" to what it held before")
 	}
 	return out, nil
 }

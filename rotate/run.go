@@ -212,6 +212,8 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	res.OldKey, res.SelfRotation, res.Replacement = p.OldKey, p.SelfRotation, p.Replacement
 	r.dest = o.Destination
 	switch d := r.dest.(type) {
+	case *SecretsManager:
+		r.dest = *d
 	case Exec:
 		d.OldKeyID = p.OldKey.ID
 		r.dest = d
@@ -277,6 +279,9 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 		if err := r.save(jDelivering); err != nil {
 			return err
 		}
+		if sm, ok := r.dest.(SecretsManager); ok {
+			return r.deliverSecret(ctx, sm)
+		}
 		undo, backup, err := deliver(ctx, r.dest, r.newKey)
 		r.undo = undo
 		if err != nil {
@@ -304,6 +309,28 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	}
 
 	return r.oldKeyStep(ctx)
+}
+
+// deliverSecret writes the key to Secrets Manager, recording in the
+// journal, before the write, what an undo needs after a crash.
+func (r *runner) deliverSecret(ctx context.Context, sm SecretsManager) error {
+	d, value, err := sm.prepare(ctx, r.newKey)
+	if err != nil {
+		return err
+	}
+	jd := &r.j.Destination
+	jd.SecretARN, jd.PrevVer, jd.PrevPrevVer, jd.CreatedNew = d.ARN, d.Previous, d.BeforePrevious, d.Created
+	if err := r.save(jDelivering); err != nil {
+		return err
+	}
+	r.undo = sm.undoFor(d)
+	arn, err := sm.write(ctx, d, value)
+	if err != nil {
+		return err
+	}
+	r.delivered = true
+	jd.SecretARN, jd.Delivered = arn, true
+	return r.save(jDelivered)
 }
 
 // deliver hands the key over; for a credentials file it also returns the

@@ -231,6 +231,17 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 			}
 		}
 	}
+	if j.Destination.Kind == KindSecretsManager && j.NewKeyID != "" && r.o.Secrets != nil {
+		sm, d := smFromRecord(r.o.Secrets, j.Destination, j.NewKeyID)
+		r.dest = sm
+		var err error
+		if secret, _, inDest, err = sm.holds(ctx, j.NewKeyID); err != nil {
+			return rec, false, &StepError{User: r.name, Step: StepRecover, Err: fmt.Errorf("read %s: %w", sm.Describe(), err)}
+		}
+		if inDest {
+			r.undo = sm.undoFor(d)
+		}
+	}
 	r.delivered = j.Destination.Delivered || inDest
 
 	switch {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -264,7 +265,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		return n
 	}
-	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" {
+	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" && args[0] != "secret" {
 		ts.Fatalf("sim %s does not support !", args[0])
 	}
 	switch args[0] {
@@ -332,6 +333,39 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 					ts.Fatalf("the secret of %s (%s) was printed", k.ID, u)
 				}
 			}
+		}
+	case "secret":
+		// secret NAME: print the Secrets Manager secret NAME (us-east-1):
+		// its versions and the values staged AWSCURRENT and AWSPREVIOUS;
+		// with !, assert there is no such secret.
+		need(1)
+		sec, ok := srv.SecretValue("", args[1])
+		if neg {
+			if ok {
+				ts.Fatalf("secret %s exists", args[1])
+			}
+			break
+		}
+		if !ok {
+			ts.Fatalf("no secret %s", args[1])
+		}
+		fmt.Fprintf(ts.Stdout(), "versions=%d\ndeleted=%v\nkms=%s\ncurrent=%s\nprevious=%s\n", sec.Versions, sec.Deleted, sec.KmsKeyID, sec.Current, sec.Previous)
+	case "put-secret":
+		need(2)
+		srv.PutSecret("", args[1], args[2])
+	case "secret-holds":
+		// secret-holds NAME USER: the secret's current value holds one of
+		// USER's keys, ID and secret, as IAM issued it.
+		need(2)
+		sec, _ := srv.SecretValue("", args[1])
+		var v struct{ AccessKeyId, SecretAccessKey string }
+		_ = json.Unmarshal([]byte(sec.Current), &v)
+		found := false
+		for _, k := range srv.Keys(args[2]) {
+			found = found || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey
+		}
+		if !found {
+			ts.Fatalf("secret %s holds %s, not a key of %s", args[1], v.AccessKeyId, args[2])
 		}
 	case "drop-response":
 		need(1)

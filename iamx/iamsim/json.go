@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// This file speaks the JSON protocols: AWS JSON 1.1 (CloudTrail: a POST to
+// This file speaks the JSON protocols: AWS JSON 1.1 (CloudTrail, Secrets Manager: a POST to
 // "/" naming the operation in X-Amz-Target) and REST-JSON (the Account
 // service: the operation is the path). Errors are {"__type", "message"}.
 
@@ -20,6 +20,14 @@ type jsonAction struct {
 
 var jsonActions = map[string]jsonAction{
 	"CloudTrail_20131101.LookupEvents": {name: "LookupEvents", service: "cloudtrail", fn: (*Server).lookupEvents},
+
+	"secretsmanager.CreateSecret":             {name: "CreateSecret", service: "secretsmanager", fn: (*Server).smCreateSecret},
+	"secretsmanager.PutSecretValue":           {name: "PutSecretValue", service: "secretsmanager", fn: (*Server).smPutSecretValue},
+	"secretsmanager.GetSecretValue":           {name: "GetSecretValue", service: "secretsmanager", fn: (*Server).smGetSecretValue},
+	"secretsmanager.DescribeSecret":           {name: "DescribeSecret", service: "secretsmanager", fn: (*Server).smDescribeSecret},
+	"secretsmanager.ListSecretVersionIds":     {name: "ListSecretVersionIds", service: "secretsmanager", fn: (*Server).smListSecretVersionIds},
+	"secretsmanager.UpdateSecretVersionStage": {name: "UpdateSecretVersionStage", service: "secretsmanager", fn: (*Server).smUpdateSecretVersionStage},
+	"secretsmanager.DeleteSecret":             {name: "DeleteSecret", service: "secretsmanager", fn: (*Server).smDeleteSecret},
 }
 
 var restActions = map[string]jsonAction{

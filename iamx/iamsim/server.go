@@ -90,6 +90,9 @@ type Server struct {
 	regions  []Region
 	trail    map[string]*bucket // LookupEvents rate limit, by region
 
+	secrets   []*smSecret // Secrets Manager, every region
+	secretCtr uint64
+
 	seeders []func(*Server) error
 	closed  sync.Once
 }
