@@ -1,0 +1,97 @@
+package iamx_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/iamx/iamsim"
+	"github.com/keyrot/keyrot/internal/motoserver"
+	"github.com/keyrot/keyrot/rotate"
+)
+
+// TestSecretsManagerAgainstMoto delivers a key to Secrets Manager and
+// undoes it, on the simulator and on moto, and expects both to end alike:
+// the staging labels after CreateSecret, PutSecretValue and the undo's
+// UpdateSecretVersionStage calls, and the error of a missing secret.
+func TestSecretsManagerAgainstMoto(t *testing.T) {
+	motoURL := motoserver.Start(t)
+	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
+	t.Cleanup(srv.Close)
+	admin := srv.Keys("admin")[0]
+	results := map[string][]string{}
+	for _, target := range []struct {
+		name, url, id, secret string
+	}{
+		{"iamsim", srv.URL(), admin.ID, admin.Secret},
+		{"moto", motoURL, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			cfg := aws.Config{BaseEndpoint: aws.String(target.url), Region: "us-east-1", RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider(target.id, target.secret, "")}
+			ctx := context.Background()
+			c := iamx.New(cfg)
+			raw := secretsmanager.NewFromConfig(cfg)
+			value := func(stage string) string {
+				out, err := raw.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/aws"), VersionStage: aws.String(stage)})
+				if err != nil {
+					return "-"
+				}
+				return aws.ToString(out.SecretString)
+			}
+			var seen []string
+			note := func() { seen = append(seen, value(iamx.StageCurrent)+" | "+value(iamx.StagePrevious)) }
+
+			if _, found, err := c.CurrentSecret(ctx, "app/aws"); err != nil || found {
+				t.Fatalf("missing secret: found %v, %v", found, err)
+			}
+			if err := c.MoveSecretStage(ctx, "app/none", iamx.StageCurrent, "x", ""); !errors.Is(err, iamx.ErrNotFound) {
+				t.Errorf("stage on a missing secret: %v", err)
+			}
+			d := rotate.SecretsManager{Store: c, SecretID: "app/aws"}
+			undoCreate, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIAFIRSTKEY00000001"}, Secret: iamx.NewSecret("first")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			note()
+			for i, id := range []string{"AKIASECONDKEY0000002", "AKIATHIRDKEY00000003"} {
+				undo, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: id}, Secret: iamx.NewSecret("s" + id)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				note()
+				if i == 1 {
+					if err := undo(); err != nil {
+						t.Fatal(err)
+					}
+					note()
+				}
+			}
+			if err := undoCreate(); err != nil { // no longer holds the first key: nothing to do
+				t.Fatal(err)
+			}
+			note()
+			results[target.name] = seen
+		})
+	}
+	sim, moto := results["iamsim"], results["moto"]
+	if len(moto) == 0 {
+		return // skipped
+	}
+	for i := range max(len(sim), len(moto)) {
+		if i >= len(sim) || i >= len(moto) || sim[i] != moto[i] {
+			t.Errorf("step %d: simulator %q, moto %q", i, at(sim, i), at(moto, i))
+		}
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
+}
