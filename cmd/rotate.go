@@ -134,7 +134,7 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 	fl.StringVar(&opts.ProfileName, "profile-name", "", "profile in the credentials file that receives the new key")
 	fl.BoolVar(&opts.Stdout, "stdout", false, "print the new key once, as JSON, on stdout")
 	fl.StringVar(&opts.Exec, "exec", "", "command (sh -c) that receives the new key in its environment")
-	fl.StringVar(&opts.SecretID, "secret-id", "", "AWS Secrets Manager secret (name or ARN) that receives the new key as JSON {AccessKeyId, SecretAccessKey}; created if missing")
+	fl.StringVar(&opts.SecretID, "secret-id", "", "AWS Secrets Manager secret (name or ARN; {user} and {account} are filled in) that receives the new key as JSON {AccessKeyId, SecretAccessKey}; created if missing")
 	fl.StringVar(&opts.KMSKeyID, "kms-key-id", "", "with --secret-id: KMS key that encrypts a secret keyrot creates (default aws/secretsmanager)")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "skip verifying the new key with STS")
 	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
@@ -162,7 +162,8 @@ func (o *rotateOptions) validateDestination() error {
 		return usageErrorf("--kms-key-id goes with --secret-id")
 	}
 	if o.SecretID != "" {
-		if err := iamx.ValidateSecretID("--secret-id", o.SecretID); err != nil {
+		// A template is checked as one user's name would fill it.
+		if err := iamx.ValidateSecretID("--secret-id", rotate.ExpandName(o.SecretID, "user", "123456789012")); err != nil {
 			return usageErrorf("%v", err)
 		}
 	}
@@ -259,6 +260,13 @@ func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, erro
 			return nil, usageErrorf("the caller %s is a role session, which has no access keys: pass --user NAME", id.ARN)
 		}
 		rs.caller = id
+	} else if strings.Contains(o.SecretID, "{account}") {
+		// The account fills the destination's name.
+		id, err := c.CallerIdentity(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("identify the account for {account} in --secret-id (STS GetCallerIdentity): %w", err)
+		}
+		rs.caller.Account = id.Account
 	}
 	return rs, nil
 }
@@ -272,7 +280,7 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 	case o.Exec != "":
 		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
 	case o.SecretID != "":
-		return rotate.SecretsManager{Store: rs.client, SecretID: o.SecretID, KMSKeyID: o.KMSKeyID}, nil
+		return rotate.SecretsManager{Store: rs.client, SecretID: rotate.ExpandName(o.SecretID, user, rs.caller.Account), KMSKeyID: o.KMSKeyID}, nil
 	}
 	path := o.CredentialsFile
 	if path == "" {

@@ -215,7 +215,31 @@ func (o Options) validate() error {
 	if !o.DryRun && o.Destination == nil {
 		return fmt.Errorf("%w: rotate: no destination for the new secret", iamx.ErrInvalidInput)
 	}
-	return check(o.Destination)
+	return nil
+}
+
+// PerUser is a Destination whose names take {user} and {account} (a
+// fleet run's 'ci/{user}/aws'): Run hands the key to ForUser's result.
+type PerUser interface {
+	ForUser(user, account string) Destination
+}
+
+// ExpandName fills {user} and {account} in a destination's name; an
+// unknown one ("") is left as it is, for the destination's check to refuse.
+func ExpandName(tmpl, user, account string) string {
+	if account == "" {
+		account = "{account}"
+	}
+	return strings.NewReplacer("{user}", user, "{account}", account).Replace(tmpl)
+}
+
+// destinationFor is the destination of U's key, checked.
+func (o Options) destinationFor(name string) (Destination, error) {
+	d := o.Destination
+	if p, ok := d.(PerUser); ok {
+		d = p.ForUser(name, o.Caller.Account)
+	}
+	return d, check(d)
 }
 
 // check runs the destination's Check, when it has one.

@@ -50,6 +50,9 @@ func Plan(ctx context.Context, keys Keys, opts Options) (RotationPlan, error) {
 	if err != nil {
 		return RotationPlan{}, err
 	}
+	if o.Destination, err = o.destinationFor(name); err != nil {
+		return RotationPlan{}, err
+	}
 	p, err := plan(ctx, keys, o, name, apiUser)
 	if err != nil {
 		return p, err

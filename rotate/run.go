@@ -69,6 +69,9 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 	if err != nil {
 		return Result{}, err
 	}
+	if o.Destination, err = o.destinationFor(name); err != nil {
+		return Result{}, err
+	}
 	res := Result{User: name, Started: o.Now(), SelfRotation: o.self(name)}
 	if o.DryRun {
 		p, err := Plan(ctx, keys, opts)

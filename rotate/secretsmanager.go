@@ -180,3 +180,13 @@ func MergeKeyJSON(existing, id string, secret iamx.Secret) (iamx.Secret, error) 
 	}
 	return iamx.NewSecret(string(b)), nil
 }
+
+// ForUser fills {user} and {account} in the secret's name.
+func (s SecretsManager) ForUser(user, account string) Destination {
+	s.SecretID = ExpandName(s.SecretID, user, account)
+	return s
+}
+
+// Check refuses a secret name Secrets Manager would refuse, before any key
+// exists (a template can make one: a user name may hold a comma).
+func (s SecretsManager) Check() error { return iamx.ValidateSecretID("--secret-id", s.SecretID) }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +236,34 @@ func cmdFleetSim(ts *testscript.TestScript, neg bool, args []string) {
 		return got
 	}
 	switch args[0] {
+	case "secrets-hold":
+		// secrets-hold TEMPLATE: every user with a Secrets Manager secret
+		// named by TEMPLATE ({user}) finds in it an Active key of theirs,
+		// ID and secret; there is one such secret per CreateAccessKey call.
+		if len(args) != 2 {
+			ts.Fatalf("usage: fleetsim secrets-hold TEMPLATE")
+		}
+		n := 0
+		for _, u := range srv.Users() {
+			sec, ok := srv.SecretValue("", strings.ReplaceAll(args[1], "{user}", u))
+			if !ok {
+				continue
+			}
+			n++
+			var v struct{ AccessKeyId, SecretAccessKey string }
+			_ = json.Unmarshal([]byte(sec.Current), &v)
+			held := false
+			for _, k := range srv.Keys(u) {
+				held = held || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey && k.Status == iamsim.StatusActive
+			}
+			if !held {
+				ts.Fatalf("the secret of %s holds %s, not an Active key of %s", u, v.AccessKeyId, u)
+			}
+		}
+		if c := srv.CallCount("CreateAccessKey"); n == 0 || n != c {
+			ts.Fatalf("%d secrets for %d new keys", n, c)
+		}
+		fmt.Fprintf(ts.Stdout(), "%d secrets\n", n)
 	case "old-active":
 		if len(args) != 3 {
 			ts.Fatalf("usage: fleetsim old-active MAXAGE N")
