@@ -280,7 +280,11 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 	case o.Exec != "":
 		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
 	case o.SecretID != "":
-		return rotate.SecretsManager{Store: rs.client, SecretID: rotate.ExpandName(o.SecretID, user, rs.caller.Account), KMSKeyID: o.KMSKeyID}, nil
+		d := rotate.SecretsManager{Store: rs.client, SecretID: o.SecretID, KMSKeyID: o.KMSKeyID}
+		if user != "" { // else rotate.Run fills in the user it finds (contain)
+			d.SecretID = rotate.ExpandName(o.SecretID, user, rs.caller.Account)
+		}
+		return d, nil
 	}
 	path := o.CredentialsFile
 	if path == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,24 +36,36 @@ type SecretVersion struct {
 	Value                Secret
 }
 
+// secretsClient holds the Secrets Manager clients, one per region, made
+// on first use: a secret named by its ARN is reached in the ARN's region,
+// one named by name in the configured region.
 type secretsClient struct {
-	once sync.Once
-	api  secretsAPI
+	mu sync.Mutex
+	m  map[string]secretsAPI
 }
 
-func (c *Client) secrets() secretsAPI {
-	c.sm.once.Do(func() {
-		if c.sm.api == nil {
-			c.sm.api = secretsmanager.NewFromConfig(c.cfg)
-		}
-	})
-	return c.sm.api
+func (c *Client) secrets(id string) secretsAPI {
+	region := c.cfg.Region
+	if parts := strings.SplitN(id, ":", 7); len(parts) == 7 && parts[0] == "arn" && parts[3] != "" {
+		region = parts[3]
+	}
+	c.sm.mu.Lock()
+	defer c.sm.mu.Unlock()
+	if c.sm.m == nil {
+		c.sm.m = map[string]secretsAPI{}
+	}
+	api := c.sm.m[region]
+	if api == nil {
+		api = secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
+		c.sm.m[region] = api
+	}
+	return api
 }
 
 // CurrentSecret reads the AWSCURRENT version of the secret id (a name or
 // an ARN); found is false when there is no such secret.
 func (c *Client) CurrentSecret(ctx context.Context, id string) (v SecretVersion, found bool, err error) {
-	out, err := c.secrets().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(StageCurrent)})
+	out, err := c.secrets(id).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(StageCurrent)})
 	if err != nil {
 		err = classify(err)
 		if errors.Is(err, ErrNotFound) {
@@ -68,7 +81,7 @@ func (c *Client) CurrentSecret(ctx context.Context, id string) (v SecretVersion,
 // AWSCURRENT (the version before it AWSPREVIOUS). token makes a retry
 // idempotent: the same token and value never make two versions.
 func (c *Client) PutSecret(ctx context.Context, id string, value Secret, token string) (SecretVersion, error) {
-	out, err := c.secrets().PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+	out, err := c.secrets(id).PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId: aws.String(id), SecretString: aws.String(value.Reveal()), ClientRequestToken: optional(token)})
 	if err != nil {
 		return SecretVersion{}, classify(err)
@@ -79,7 +92,7 @@ func (c *Client) PutSecret(ctx context.Context, id string, value Secret, token s
 // CreateSecret creates the secret name holding value, encrypted with
 // kmsKeyID ("" for the account's aws/secretsmanager key).
 func (c *Client) CreateSecret(ctx context.Context, name string, value Secret, kmsKeyID, token string) (SecretVersion, error) {
-	out, err := c.secrets().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+	out, err := c.secrets(name).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String(name), SecretString: aws.String(value.Reveal()), KmsKeyId: optional(kmsKeyID),
 		ClientRequestToken: optional(token), Description: aws.String("AWS access key, rotated by keyrot")})
 	if err != nil {
@@ -93,7 +106,7 @@ func (c *Client) CreateSecret(ctx context.Context, name string, value Secret, km
 // from from). Moving AWSCURRENT makes Secrets Manager move AWSPREVIOUS to
 // the version it left.
 func (c *Client) MoveSecretStage(ctx context.Context, id, stage, to, from string) error {
-	_, err := c.secrets().UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+	_, err := c.secrets(id).UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId: aws.String(id), VersionStage: aws.String(stage), MoveToVersionId: optional(to), RemoveFromVersionId: optional(from)})
 	return classify(err)
 }
@@ -101,7 +114,7 @@ func (c *Client) MoveSecretStage(ctx context.Context, id, stage, to, from string
 // SecretStageVersion is the version of the secret id that holds the
 // staging label stage, "" when none does (DescribeSecret: no value read).
 func (c *Client) SecretStageVersion(ctx context.Context, id, stage string) (string, error) {
-	out, err := c.secrets().DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+	out, err := c.secrets(id).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 	if err != nil {
 		return "", classify(err)
 	}
@@ -117,7 +130,7 @@ func (c *Client) SecretStageVersion(ctx context.Context, id, stage string) (stri
 // deletes only a secret it created, which held nothing but a key it is
 // deleting.
 func (c *Client) DeleteSecretNow(ctx context.Context, id string) error {
-	_, err := c.secrets().DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(id), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	_, err := c.secrets(id).DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(id), ForceDeleteWithoutRecovery: aws.Bool(true)})
 	if err = classify(err); errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/keyrot/keyrot/iamx"
 )
@@ -73,6 +74,9 @@ func (s SecretsManager) prepare(ctx context.Context, k iamx.NewKey) (smDelivery,
 	cur, found, err := s.Store.CurrentSecret(ctx, s.SecretID)
 	if err != nil {
 		return smDelivery{}, iamx.Secret{}, fmt.Errorf("read %s: %w", s.Describe(), err)
+	}
+	if !found && strings.HasPrefix(s.SecretID, "arn:") {
+		return smDelivery{}, iamx.Secret{}, fmt.Errorf("%s does not exist: keyrot creates a missing secret from a name, not from an ARN", s.Describe())
 	}
 	var base string
 	if found {

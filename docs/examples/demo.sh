@@ -56,8 +56,10 @@ echo "# deactivate the key, revoke the sessions minted from it, show who used it
 run contain --access-key-id "$ci_key" --output table
 echo; echo "# Who used it, grouped; --output json lists every event for a script."
 run usage --access-key-id "$ci_key" --regions us-east-1,eu-west-1 --output table
-echo; echo "# ci-bot gets a replacement; the contained key stays Inactive."
-run rotate --user ci-bot --verify-interval 200ms --exec 'echo "deploy system received $AWS_ACCESS_KEY_ID"'
+echo; echo "# ci-bot gets a replacement, straight into the Secrets Manager secret its"
+echo "# deploy jobs read (created here; an existing one keeps its other fields)."
+echo "# The contained key stays Inactive."
+run rotate --user ci-bot --verify-interval 200ms --secret-id ci/ci-bot/aws
 run list --user ci-bot --output table
 
 echo; echo "# Errors name the problem and the next step; exit codes are stable."

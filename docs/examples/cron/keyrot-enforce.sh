@@ -13,8 +13,10 @@
 #   KEYROT_STATE_DIR             journals, locks and the Inactive-key ledger:
 #                                must persist between runs (default /var/lib/keyrot)
 #   KEYROT_LOG_DIR               enforce.log and audit.jsonl (default /var/log/keyrot)
-#   KEYROT_HOOK                  the --exec destination for new secrets
-#                                (default /usr/local/lib/keyrot/store-secret-secretsmanager.sh)
+#   KEYROT_SECRET_ID             the Secrets Manager secret of each user's new key
+#                                (default keyrot/{user}; in AWS_REGION)
+#   KEYROT_HOOK                  an --exec destination instead, such as
+#                                /usr/local/lib/keyrot/store-secret-secretsmanager.sh
 #   KEYROT_MAX_AGE               rotate Active keys older than this (default 90d; 0: never)
 #   KEYROT_MAX_UNUSED            deactivate Active keys unused this long (default 45d; 0: never)
 #   KEYROT_DELETE_INACTIVE_AFTER delete keys Inactive this long (default 30d; 0: never)
@@ -40,7 +42,12 @@ set -euo pipefail
 keyrot=${KEYROT:-keyrot}
 state_dir=${KEYROT_STATE_DIR:-/var/lib/keyrot}
 log_dir=${KEYROT_LOG_DIR:-/var/log/keyrot}
-hook=${KEYROT_HOOK:-/usr/local/lib/keyrot/store-secret-secretsmanager.sh}
+if [ -n "${KEYROT_HOOK:-}" ]; then
+	destination="--exec=$KEYROT_HOOK"
+else
+	default_id='keyrot/{user}'
+	destination="--secret-id=${KEYROT_SECRET_ID:-$default_id}"
+fi
 run_lock=${KEYROT_RUN_LOCK:-$state_dir/enforce.run.lock}
 
 umask 077
@@ -69,7 +76,7 @@ rc=0
 	--max-age "${KEYROT_MAX_AGE:-90d}" \
 	--max-unused "${KEYROT_MAX_UNUSED:-45d}" \
 	--delete-inactive-after "${KEYROT_DELETE_INACTIVE_AFTER:-30d}" \
-	--exec "$hook" \
+	"$destination" \
 	--state-dir "$state_dir" \
 	--audit-log "$log_dir/audit.jsonl" \
 	--output text \
