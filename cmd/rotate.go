@@ -28,6 +28,7 @@ type rotateOptions struct {
 	CredentialsFile string
 	ProfileName     string
 	SecretID        string
+	Parameter       string
 	KMSKeyID        string
 	Stdout          bool
 	Exec            string
@@ -135,7 +136,8 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 	fl.BoolVar(&opts.Stdout, "stdout", false, "print the new key once, as JSON, on stdout")
 	fl.StringVar(&opts.Exec, "exec", "", "command (sh -c) that receives the new key in its environment")
 	fl.StringVar(&opts.SecretID, "secret-id", "", "AWS Secrets Manager secret (name or ARN; {user} and {account} are filled in) that receives the new key as JSON {AccessKeyId, SecretAccessKey}; created if missing")
-	fl.StringVar(&opts.KMSKeyID, "kms-key-id", "", "with --secret-id: KMS key that encrypts a secret keyrot creates (default aws/secretsmanager)")
+	fl.StringVar(&opts.Parameter, "ssm-parameter", "", "SSM Parameter Store SecureString ({user} and {account} are filled in) that receives the new key as the same JSON; created if missing")
+	fl.StringVar(&opts.KMSKeyID, "kms-key-id", "", "with --secret-id or --ssm-parameter: KMS key that encrypts a secret or parameter keyrot creates (default aws/secretsmanager, alias/aws/ssm)")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "skip verifying the new key with STS")
 	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
 	fl.DurationVar(&opts.PollInterval, "verify-interval", opts.PollInterval, "time between verification calls")
@@ -144,22 +146,27 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 
 // hasDestination reports whether a destination flag was given.
 func (o *rotateOptions) hasDestination() bool {
-	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != "" || o.SecretID != ""
+	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != "" || o.SecretID != "" || o.Parameter != ""
 }
 
 // validateDestination checks the destination and verification flags.
 func (o *rotateOptions) validateDestination() error {
 	n := 0
-	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != "", o.SecretID != ""} {
+	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != "", o.SecretID != "", o.Parameter != ""} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout, --exec or --secret-id")
+		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout, --exec, --secret-id or --ssm-parameter")
 	}
-	if o.KMSKeyID != "" && o.SecretID == "" {
-		return usageErrorf("--kms-key-id goes with --secret-id")
+	if o.KMSKeyID != "" && o.SecretID == "" && o.Parameter == "" {
+		return usageErrorf("--kms-key-id goes with --secret-id or --ssm-parameter")
+	}
+	if o.Parameter != "" {
+		if err := iamx.ValidateParameterName("--ssm-parameter", rotate.ExpandName(o.Parameter, "user", "123456789012")); err != nil {
+			return usageErrorf("%v", err)
+		}
 	}
 	if o.SecretID != "" {
 		// A template is checked as one user's name would fill it.
@@ -260,7 +267,7 @@ func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, erro
 			return nil, usageErrorf("the caller %s is a role session, which has no access keys: pass --user NAME", id.ARN)
 		}
 		rs.caller = id
-	} else if strings.Contains(o.SecretID, "{account}") {
+	} else if strings.Contains(o.SecretID+o.Parameter, "{account}") {
 		// The account fills the destination's name.
 		id, err := c.CallerIdentity(ctx)
 		if err != nil {
@@ -279,6 +286,12 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 		return rotate.Stdout{W: f.IO.Out}, nil
 	case o.Exec != "":
 		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
+	case o.Parameter != "":
+		d := rotate.SSMParameter{Store: rs.client, Name: o.Parameter, KMSKeyID: o.KMSKeyID}
+		if user != "" {
+			d.Name = rotate.ExpandName(o.Parameter, user, rs.caller.Account)
+		}
+		return d, nil
 	case o.SecretID != "":
 		d := rotate.SecretsManager{Store: rs.client, SecretID: o.SecretID, KMSKeyID: o.KMSKeyID}
 		if user != "" { // else rotate.Run fills in the user it finds (contain)
@@ -368,6 +381,7 @@ func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) ro
 		Force:          o.Force,
 		Destination:    dest,
 		Secrets:        rs.client,
+		Parameters:     rs.client,
 		Verify:         !o.NoVerify,
 		Wait:           o.Wait,
 		PollInterval:   o.PollInterval,

@@ -83,8 +83,8 @@ func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 		if r.OldKeyID != "" {
 			return usageErrorf("--access-key-id names one key; with --all-users each user's old key is picked by --older-than")
 		}
-		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" && r.SecretID == "" {
-			return usageErrorf("rotate --all-users needs somewhere to put each user's new secret: --secret-id 'NAME/{user}' (Secrets Manager), --exec CMD (it gets the key and KEYROT_USER in its environment) or --stdout")
+		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" && r.SecretID == "" && r.Parameter == "" {
+			return usageErrorf("rotate --all-users needs somewhere to put each user's new secret: --secret-id 'NAME/{user}' (Secrets Manager), --ssm-parameter '/NAME/{user}', --exec CMD (it gets the key and KEYROT_USER in its environment) or --stdout")
 		}
 	}
 	if r.ProfileName != "" || r.CredentialsFile != "" {
@@ -206,6 +206,9 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 	if opts.SecretID != "" && !strings.Contains(opts.SecretID, "{user}") {
 		return usageErrorf("invalid --secret-id %q: in fleet mode each user needs a secret of their own: put {user} in the name, such as 'ci/{user}/aws'", opts.SecretID)
 	}
+	if opts.Parameter != "" && !strings.Contains(opts.Parameter, "{user}") {
+		return usageErrorf("invalid --ssm-parameter %q: in fleet mode each user needs a parameter of their own: put {user} in the name, such as '/ci/{user}/aws'", opts.Parameter)
+	}
 	if fo.AuditLog != "" {
 		l, err := fleet.OpenAuditLog(fo.AuditLog)
 		if err != nil {
@@ -218,8 +221,11 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		if err != nil {
 			return err
 		}
-		if opts.SecretID != "" {
+		switch {
+		case opts.SecretID != "":
 			dest = rotate.SecretsManager{Store: rs.client, SecretID: opts.SecretID, KMSKeyID: opts.KMSKeyID}
+		case opts.Parameter != "":
+			dest = rotate.SSMParameter{Store: rs.client, Name: opts.Parameter, KMSKeyID: opts.KMSKeyID}
 		}
 		dir := opts.StateDir
 		if dir == "" {

@@ -89,6 +89,7 @@ type Client struct {
 	sts      stsAPI
 	trails   *trailClients
 	sm       *secretsClient
+	ssm      *ssmClient
 	requests *atomic.Int64
 	profile  string
 
@@ -167,7 +168,7 @@ func New(cfg aws.Config) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = sdkLogger(nil)
 	}
-	c := &Client{requests: new(atomic.Int64), trails: &trailClients{}, sm: &secretsClient{}, Sleep: sleep}
+	c := &Client{requests: new(atomic.Int64), trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: sleep}
 	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], countMiddleware(c.requests))
 	c.cfg = cfg
 	c.iam = iam.NewFromConfig(cfg)
@@ -210,7 +211,7 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 func (c *Client) WithCredentials(p aws.CredentialsProvider) *Client {
 	cfg := c.cfg.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(p)
-	n := &Client{cfg: cfg, requests: c.requests, trails: &trailClients{}, sm: &secretsClient{}, Sleep: c.Sleep}
+	n := &Client{cfg: cfg, requests: c.requests, trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: c.Sleep}
 	n.iam = iam.NewFromConfig(cfg)
 	n.sts = sts.NewFromConfig(cfg)
 	return n

@@ -66,6 +66,8 @@ var codeKinds = map[string]error{
 	"NoSuchEntity":                     ErrNotFound,
 	"ResourceNotFoundException":        ErrNotFound,
 	"ParameterNotFound":                ErrNotFound,
+	"ParameterVersionNotFound":         ErrNotFound,
+	"ParameterAlreadyExists":           ErrInvalidInput,
 	"InvalidParameterException":        ErrInvalidInput,
 	"InvalidRequestException":          ErrInvalidInput,
 	"ResourceExistsException":          ErrInvalidInput,

@@ -104,3 +104,25 @@ func ValidateSecretID(field, id string) error {
 	}
 	return nil
 }
+
+// ValidateParameterName checks an SSM parameter name: 1 to 2048 letters,
+// digits and _.-/, a name with a / fully qualified (starting with /), and
+// not under the reserved aws and ssm prefixes.
+func ValidateParameterName(field, name string) error {
+	if n := len(name); n < 1 || n > 2048 {
+		return &InputError{field, name, fmt.Sprintf("a parameter name is 1 to 2048 characters long, this one has %d", n)}
+	}
+	for _, c := range name {
+		if c >= utf8.RuneSelf || !isWord(byte(c)) && !strings.ContainsRune(".-/", c) {
+			return &InputError{field, name, fmt.Sprintf("a parameter name holds only letters, digits and _.-/, not %s", quoteRune(c))}
+		}
+	}
+	if strings.Contains(name, "/") && !strings.HasPrefix(name, "/") {
+		return &InputError{field, name, "a name with a / is a path and starts with /, such as /ci/alice/aws"}
+	}
+	first := strings.ToLower(strings.SplitN(strings.TrimPrefix(name, "/"), "/", 2)[0])
+	if strings.HasPrefix(first, "aws") || strings.HasPrefix(first, "ssm") {
+		return &InputError{field, name, "names starting with aws or ssm are reserved by AWS"}
+	}
+	return nil
+}

@@ -51,6 +51,9 @@ type destRecord struct {
 	KMSKeyID  string `json:"kms_key_id,omitempty"`
 	SecretARN string `json:"secret_arn,omitempty"`
 	PrevVer   string `json:"previous_version,omitempty"`
+	// An SSM parameter: its name; PrevVer is then the version before
+	// ("" when keyrot creates it) and KMSKeyID that version's key.
+	Parameter string `json:"parameter,omitempty"`
 	// PrevPrevVer held AWSPREVIOUS before the rotation.
 	PrevPrevVer string `json:"before_previous_version,omitempty"`
 	CreatedNew  bool   `json:"created,omitempty"`
@@ -69,6 +72,10 @@ func recordOf(d Destination) destRecord {
 	case SecretsManager:
 		return destRecord{Kind: KindSecretsManager, Where: d.Describe(), SecretID: d.SecretID, KMSKeyID: d.KMSKeyID}
 	case *SecretsManager:
+		return recordOf(*d)
+	case SSMParameter:
+		return destRecord{Kind: KindSSMParameter, Where: d.Describe(), Parameter: d.Name, KMSKeyID: d.KMSKeyID}
+	case *SSMParameter:
 		return recordOf(*d)
 	case nil:
 		return destRecord{}

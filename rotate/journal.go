@@ -108,7 +108,7 @@ func decodeJournal(data []byte) (*journal, error) {
 		return nil, fmt.Errorf("journal: unknown policy %q", j.Policy)
 	}
 	switch j.Destination.Kind {
-	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager:
+	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager, KindSSMParameter:
 	default:
 		return nil, fmt.Errorf("journal: unknown destination kind %q", j.Destination.Kind)
 	}
@@ -117,6 +117,9 @@ func decodeJournal(data []byte) (*journal, error) {
 	}
 	if j.Destination.Kind == KindSecretsManager && j.Destination.SecretID == "" {
 		return nil, errors.New("journal: Secrets Manager destination without a secret ID")
+	}
+	if j.Destination.Kind == KindSSMParameter && j.Destination.Parameter == "" {
+		return nil, errors.New("journal: SSM destination without a parameter name")
 	}
 	return &j, nil
 }

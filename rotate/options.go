@@ -78,9 +78,11 @@ type Options struct {
 
 	// Destination receives the new secret. Required unless DryRun.
 	Destination Destination
-	// Secrets reaches Secrets Manager when a journal names a secret there:
-	// a later run reads it back and puts back what it held.
-	Secrets SecretStore
+	// Secrets and Parameters reach Secrets Manager and Parameter Store
+	// when a journal names a destination there: a later run reads it back
+	// and puts back what it held.
+	Secrets    SecretStore
+	Parameters ParameterStore
 
 	// Verify polls STS with the new key until it names U Successes times
 	// in a row, for at most Wait, every PollInterval.

@@ -27,8 +27,10 @@ type RollbackOptions struct {
 	OnStep    func(Step)
 	// DryRun reports what would be done, changing nothing.
 	DryRun bool
-	// Secrets reaches a Secrets Manager secret the journal names.
-	Secrets SecretStore
+	// Secrets and Parameters reach a secret or a parameter the journal
+	// names.
+	Secrets    SecretStore
+	Parameters ParameterStore
 }
 
 // RollbackResult reports a rollback. It never holds a secret.
@@ -62,7 +64,7 @@ type RollbackResult struct {
 // Active and the older Inactive. Anything else is refused with an
 // *AmbiguousError. It takes U's lock like Run.
 func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResult, error) {
-	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir, Secrets: ro.Secrets,
+	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir, Secrets: ro.Secrets, Parameters: ro.Parameters,
 		LockWait: ro.LockWait, Now: ro.Now, Sleep: ro.Sleep, OnStep: ro.OnStep}.withDefaults()
 	name, apiUser, err := o.target()
 	if err != nil {
@@ -135,8 +137,11 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	r.undo = undo
 	if undo != nil {
 		r.dest = CredentialsFile{Path: j.Destination.Path, Profile: j.Destination.Profile}
-		if j.Destination.Kind == KindSecretsManager {
+		switch j.Destination.Kind {
+		case KindSecretsManager:
 			r.dest, _ = smFromRecord(o.Secrets, j.Destination, nw.ID)
+		case KindSSMParameter:
+			r.dest, _ = paramFromRecord(o.Parameters, j.Destination, nw.ID)
 		}
 	}
 	var us undoState
@@ -197,6 +202,21 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 				undo = sm.undoFor(d)
 			default:
 				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", sm.Describe(), nw.ID)
+			}
+		}
+		if j.Destination.Kind == KindSSMParameter && j.Destination.Delivered && o.Parameters != nil {
+			p, d := paramFromRecord(o.Parameters, j.Destination, nw.ID)
+			ctx, cancel := context.WithTimeout(context.Background(), DefaultCleanupTimeout)
+			_, holds, herr := p.holds(ctx, nw.ID)
+			cancel()
+			switch {
+			case herr != nil:
+				return old, nw, nil, "", fmt.Errorf("read %s: %w", p.Describe(), herr)
+			case holds:
+				restore = p.Describe()
+				undo = p.undoFor(d)
+			default:
+				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", p.Describe(), nw.ID)
 			}
 		}
 	} else {

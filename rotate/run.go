@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -217,6 +218,8 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	switch d := r.dest.(type) {
 	case *SecretsManager:
 		r.dest = *d
+	case *SSMParameter:
+		r.dest = *d
 	case Exec:
 		d.OldKeyID = p.OldKey.ID
 		r.dest = d
@@ -282,8 +285,11 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 		if err := r.save(jDelivering); err != nil {
 			return err
 		}
-		if sm, ok := r.dest.(SecretsManager); ok {
-			return r.deliverSecret(ctx, sm)
+		switch d := r.dest.(type) {
+		case SecretsManager:
+			return r.deliverSecret(ctx, d)
+		case SSMParameter:
+			return r.deliverParameter(ctx, d)
 		}
 		undo, backup, err := deliver(ctx, r.dest, r.newKey)
 		r.undo = undo
@@ -333,6 +339,29 @@ func (r *runner) deliverSecret(ctx context.Context, sm SecretsManager) error {
 	}
 	r.delivered = true
 	jd.SecretARN, jd.Delivered = arn, true
+	return r.save(jDelivered)
+}
+
+// deliverParameter writes the key to Parameter Store, recording in the
+// journal, before the write, the version an undo puts back.
+func (r *runner) deliverParameter(ctx context.Context, p SSMParameter) error {
+	d, value, err := p.prepare(ctx, r.newKey)
+	if err != nil {
+		return err
+	}
+	jd := &r.j.Destination
+	jd.PrevVer, jd.KMSKeyID = "", d.KeyID
+	if d.Previous > 0 {
+		jd.PrevVer = strconv.FormatInt(d.Previous, 10)
+	}
+	if err := r.save(jDelivering); err != nil {
+		return err
+	}
+	r.undo = p.undoFor(d)
+	if err := p.write(ctx, d, value); err != nil {
+		return err
+	}
+	r.delivered, jd.Delivered = true, true
 	return r.save(jDelivered)
 }
 

@@ -242,6 +242,17 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 			r.undo = sm.undoFor(d)
 		}
 	}
+	if j.Destination.Kind == KindSSMParameter && j.NewKeyID != "" && r.o.Parameters != nil {
+		p, d := paramFromRecord(r.o.Parameters, j.Destination, j.NewKeyID)
+		r.dest = p
+		var err error
+		if secret, inDest, err = p.holds(ctx, j.NewKeyID); err != nil {
+			return rec, false, &StepError{User: r.name, Step: StepRecover, Err: fmt.Errorf("read %s: %w", p.Describe(), err)}
+		}
+		if inDest {
+			r.undo = p.undoFor(d)
+		}
+	}
 	r.delivered = j.Destination.Delivered || inDest
 
 	switch {

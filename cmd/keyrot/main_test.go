@@ -265,7 +265,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		return n
 	}
-	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" && args[0] != "secret" {
+	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" && args[0] != "secret" && args[0] != "param" {
 		ts.Fatalf("sim %s does not support !", args[0])
 	}
 	switch args[0] {
@@ -350,6 +350,36 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("no secret %s", args[1])
 		}
 		fmt.Fprintf(ts.Stdout(), "versions=%d\ndeleted=%v\nkms=%s\ncurrent=%s\nprevious=%s\n", sec.Versions, sec.Deleted, sec.KmsKeyID, sec.Current, sec.Previous)
+	case "param":
+		// param NAME: print the SSM parameter NAME (us-east-1): its type,
+		// KMS key, latest version and value; with !, assert it is absent.
+		need(1)
+		p, ok := srv.ParameterValue("", args[1])
+		if neg {
+			if ok {
+				ts.Fatalf("parameter %s exists", args[1])
+			}
+			break
+		}
+		if !ok {
+			ts.Fatalf("no parameter %s", args[1])
+		}
+		fmt.Fprintf(ts.Stdout(), "type=%s\nkms=%s\nversion=%d\nvalue=%s\n", p.Type, p.KeyID, p.Version, p.Value)
+	case "put-param":
+		need(3)
+		srv.PutParameter("", args[1], args[2], args[3])
+	case "param-holds":
+		need(2)
+		p, _ := srv.ParameterValue("", args[1])
+		var v struct{ AccessKeyId, SecretAccessKey string }
+		_ = json.Unmarshal([]byte(p.Value), &v)
+		found := false
+		for _, k := range srv.Keys(args[2]) {
+			found = found || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey
+		}
+		if !found {
+			ts.Fatalf("parameter %s holds %s, not a key of %s", args[1], v.AccessKeyId, args[2])
+		}
 	case "put-secret":
 		need(2)
 		srv.PutSecret("", args[1], args[2])

@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// This file speaks the JSON protocols: AWS JSON 1.1 (CloudTrail, Secrets Manager: a POST to
+// This file speaks the JSON protocols: AWS JSON 1.1 (CloudTrail, Secrets Manager, SSM: a POST to
 // "/" naming the operation in X-Amz-Target) and REST-JSON (the Account
 // service: the operation is the path). Errors are {"__type", "message"}.
 
@@ -28,6 +28,11 @@ var jsonActions = map[string]jsonAction{
 	"secretsmanager.ListSecretVersionIds":     {name: "ListSecretVersionIds", service: "secretsmanager", fn: (*Server).smListSecretVersionIds},
 	"secretsmanager.UpdateSecretVersionStage": {name: "UpdateSecretVersionStage", service: "secretsmanager", fn: (*Server).smUpdateSecretVersionStage},
 	"secretsmanager.DeleteSecret":             {name: "DeleteSecret", service: "secretsmanager", fn: (*Server).smDeleteSecret},
+
+	"AmazonSSM.PutParameter":        {name: "PutParameter", service: "ssm", fn: (*Server).ssmPutParameter},
+	"AmazonSSM.GetParameter":        {name: "GetParameter", service: "ssm", fn: (*Server).ssmGetParameter},
+	"AmazonSSM.GetParameterHistory": {name: "GetParameterHistory", service: "ssm", fn: (*Server).ssmGetParameterHistory},
+	"AmazonSSM.DeleteParameter":     {name: "DeleteParameter", service: "ssm", fn: (*Server).ssmDeleteParameter},
 }
 
 var restActions = map[string]jsonAction{

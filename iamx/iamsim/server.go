@@ -92,6 +92,7 @@ type Server struct {
 
 	secrets   []*smSecret // Secrets Manager, every region
 	secretCtr uint64
+	params    map[string]*ssmParam // SSM Parameter Store, by region + "\x00" + name
 
 	seeders []func(*Server) error
 	closed  sync.Once
