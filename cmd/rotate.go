@@ -149,17 +149,15 @@ func (o *rotateOptions) hasDestination() bool {
 	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != "" || o.SecretID != "" || o.Parameter != ""
 }
 
+// hasOther reports whether a destination other than a credentials file
+// was given.
+func (o *rotateOptions) hasOther() bool {
+	return o.Stdout || o.Exec != "" || o.SecretID != "" || o.Parameter != ""
+}
+
 // validateDestination checks the destination and verification flags.
+// Several destinations may be given at once: the key goes to each.
 func (o *rotateOptions) validateDestination() error {
-	n := 0
-	for _, set := range []bool{o.ProfileName != "", o.Stdout, o.Exec != "", o.SecretID != "", o.Parameter != ""} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return usageErrorf("choose one destination for the new secret: --profile-name, --stdout, --exec, --secret-id or --ssm-parameter")
-	}
 	if o.KMSKeyID != "" && o.SecretID == "" && o.Parameter == "" {
 		return usageErrorf("--kms-key-id goes with --secret-id or --ssm-parameter")
 	}
@@ -174,8 +172,8 @@ func (o *rotateOptions) validateDestination() error {
 			return usageErrorf("%v", err)
 		}
 	}
-	if o.CredentialsFile != "" && (o.Stdout || o.Exec != "") {
-		return usageErrorf("--credentials-file goes with --profile-name, not with --stdout or --exec")
+	if o.CredentialsFile != "" && o.ProfileName == "" && o.hasOther() {
+		return usageErrorf("--credentials-file goes with --profile-name, which names the profile that receives the key")
 	}
 	if o.Stdout && o.f.Global.Output == "json" && !o.DryRun {
 		return usageErrorf("--stdout prints the new key as JSON on stdout; the result goes to stderr, so leave out --output json")
@@ -281,24 +279,44 @@ func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, erro
 // destination picks where the secret goes.
 func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.Destination, error) {
 	f := o.f
-	switch {
-	case o.Stdout:
-		return rotate.Stdout{W: f.IO.Out}, nil
-	case o.Exec != "":
-		return rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, nil
-	case o.Parameter != "":
-		d := rotate.SSMParameter{Store: rs.client, Name: o.Parameter, KMSKeyID: o.KMSKeyID}
-		if user != "" {
-			d.Name = rotate.ExpandName(o.Parameter, user, rs.caller.Account)
+	// Names take the user now when it is known; otherwise rotate.Run fills
+	// in the user it finds (contain).
+	name := func(tmpl string) string {
+		if user == "" {
+			return tmpl
 		}
-		return d, nil
-	case o.SecretID != "":
-		d := rotate.SecretsManager{Store: rs.client, SecretID: o.SecretID, KMSKeyID: o.KMSKeyID}
-		if user != "" { // else rotate.Run fills in the user it finds (contain)
-			d.SecretID = rotate.ExpandName(o.SecretID, user, rs.caller.Account)
-		}
-		return d, nil
+		return rotate.ExpandName(tmpl, user, rs.caller.Account)
 	}
+	var ds rotate.Destinations
+	if o.ProfileName != "" || o.CredentialsFile != "" || !o.hasDestination() {
+		cf, err := o.credentialsFile(rs, user)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, cf)
+	}
+	if o.SecretID != "" {
+		ds = append(ds, rotate.SecretsManager{Store: rs.client, SecretID: name(o.SecretID), KMSKeyID: o.KMSKeyID})
+	}
+	if o.Parameter != "" {
+		ds = append(ds, rotate.SSMParameter{Store: rs.client, Name: name(o.Parameter), KMSKeyID: o.KMSKeyID})
+	}
+	if o.Exec != "" {
+		ds = append(ds, rotate.Exec{Command: o.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut})
+	}
+	if o.Stdout {
+		ds = append(ds, rotate.Stdout{W: f.IO.Out})
+	}
+	if len(ds) == 1 {
+		return ds[0], nil
+	}
+	return ds, nil
+}
+
+// credentialsFile is the --profile-name destination, or the profile in use
+// for a self-rotation that names no destination.
+func (o *rotateOptions) credentialsFile(rs *rotationSession, user string) (rotate.Destination, error) {
+	f := o.f
 	path := o.CredentialsFile
 	if path == "" {
 		p, err := credfile.Path()
@@ -311,13 +329,13 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 	if profile == "" {
 		self := o.User == "" || user == rs.caller.User
 		if !self || !rs.profileSigner {
-			return nil, usageErrorf("choose where the new secret for %s goes: --profile-name NAME (the shared credentials file), --stdout, or --exec CMD", user)
+			return nil, usageErrorf("choose where the new secret for %s goes: --profile-name NAME (the shared credentials file), --secret-id, --ssm-parameter, --stdout, or --exec CMD", user)
 		}
 		profile = profileInUse(f)
 	}
 	// A file keyrot cannot parse is found now, before a key is created.
 	if _, err := credfile.ReadProfile(path, profile); errors.Is(err, credfile.ErrSyntax) {
-		return nil, withHint(usageErrorf("cannot use the credentials file: %v", err), "fix that line, or send the new key elsewhere with --profile-name and --credentials-file, --stdout or --exec")
+		return nil, withHint(usageErrorf("cannot use the credentials file: %v", err), "fix that line, or send the new key elsewhere with --profile-name and --credentials-file, --secret-id, --ssm-parameter, --stdout or --exec")
 	}
 	return rotate.CredentialsFile{Path: path, Profile: profile, Now: f.Now}, nil
 }

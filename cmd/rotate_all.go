@@ -197,6 +197,8 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 	start := time.Now()
 	var dest rotate.Destination
 	switch {
+	case opts.Stdout && opts.Exec != "":
+		dest = rotate.Destinations{rotate.Exec{Command: opts.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, rotate.Stdout{W: &lockedWriter{w: f.IO.Out}}}
 	case opts.Stdout:
 		dest = rotate.Stdout{W: &lockedWriter{w: f.IO.Out}}
 	case opts.Exec != "":
@@ -221,11 +223,22 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		if err != nil {
 			return err
 		}
-		switch {
-		case opts.SecretID != "":
-			dest = rotate.SecretsManager{Store: rs.client, SecretID: opts.SecretID, KMSKeyID: opts.KMSKeyID}
-		case opts.Parameter != "":
-			dest = rotate.SSMParameter{Store: rs.client, Name: opts.Parameter, KMSKeyID: opts.KMSKeyID}
+		var ds rotate.Destinations
+		if opts.SecretID != "" {
+			ds = append(ds, rotate.SecretsManager{Store: rs.client, SecretID: opts.SecretID, KMSKeyID: opts.KMSKeyID})
+		}
+		if opts.Parameter != "" {
+			ds = append(ds, rotate.SSMParameter{Store: rs.client, Name: opts.Parameter, KMSKeyID: opts.KMSKeyID})
+		}
+		if dest != nil {
+			ds = append(ds, dest) // --exec or --stdout: after the stores
+		}
+		switch len(ds) {
+		case 1:
+			dest = ds[0]
+		case 0:
+		default:
+			dest = ds
 		}
 		dir := opts.StateDir
 		if dir == "" {

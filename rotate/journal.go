@@ -58,9 +58,12 @@ type journal struct {
 	// OldTouched is set before the old key's status is changed.
 	OldTouched  bool       `json:"oldTouched,omitempty"`
 	Destination destRecord `json:"destination"`
-	Step        string     `json:"step"`
-	Started     time.Time  `json:"started"`
-	Updated     time.Time  `json:"updated"`
+	// Destinations are the records of a rotation to several destinations
+	// (Destination is then unused), in delivery order.
+	Destinations []destRecord `json:"destinations,omitempty"`
+	Step         string       `json:"step"`
+	Started      time.Time    `json:"started"`
+	Updated      time.Time    `json:"updated"`
 	// RolledBackByHand is set once Rollback undid this rotation.
 	RolledBackByHand bool `json:"rolledBackByHand,omitempty"`
 }
@@ -107,19 +110,10 @@ func decodeJournal(data []byte) (*journal, error) {
 	default:
 		return nil, fmt.Errorf("journal: unknown policy %q", j.Policy)
 	}
-	switch j.Destination.Kind {
-	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager, KindSSMParameter:
-	default:
-		return nil, fmt.Errorf("journal: unknown destination kind %q", j.Destination.Kind)
-	}
-	if j.Destination.Kind == KindCredentialsFile && j.Destination.Path == "" {
-		return nil, errors.New("journal: credentials file without a path")
-	}
-	if j.Destination.Kind == KindSecretsManager && j.Destination.SecretID == "" {
-		return nil, errors.New("journal: Secrets Manager destination without a secret ID")
-	}
-	if j.Destination.Kind == KindSSMParameter && j.Destination.Parameter == "" {
-		return nil, errors.New("journal: SSM destination without a parameter name")
+	for _, rec := range j.records() {
+		if err := rec.valid(); err != nil {
+			return nil, err
+		}
 	}
 	return &j, nil
 }
@@ -186,6 +180,23 @@ func (s store) save(j *journal) error {
 	}
 	if err := credfile.WriteFileAtomic(s.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write journal: %w", err)
+	}
+	return nil
+}
+
+func (rec *destRecord) valid() error {
+	switch rec.Kind {
+	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager, KindSSMParameter:
+	default:
+		return fmt.Errorf("journal: unknown destination kind %q", rec.Kind)
+	}
+	switch {
+	case rec.Kind == KindCredentialsFile && rec.Path == "":
+		return errors.New("journal: credentials file without a path")
+	case rec.Kind == KindSecretsManager && rec.SecretID == "":
+		return errors.New("journal: Secrets Manager destination without a secret ID")
+	case rec.Kind == KindSSMParameter && rec.Parameter == "":
+		return errors.New("journal: SSM destination without a parameter name")
 	}
 	return nil
 }

@@ -122,7 +122,7 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	if err != nil {
 		return out, &StepError{User: name, Step: StepInspect, Err: err}
 	}
-	old, nw, undo, _, err := rollbackTarget(o, name, j, ks, &out)
+	old, nw, undo, restoreTo, err := rollbackTarget(o, name, j, ks, &out)
 	if err != nil {
 		return out, err
 	}
@@ -136,13 +136,7 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	r.j.KeysBefore = nil
 	r.undo = undo
 	if undo != nil {
-		r.dest = CredentialsFile{Path: j.Destination.Path, Profile: j.Destination.Profile}
-		switch j.Destination.Kind {
-		case KindSecretsManager:
-			r.dest, _ = smFromRecord(o.Secrets, j.Destination, nw.ID)
-		case KindSSMParameter:
-			r.dest, _ = paramFromRecord(o.Parameters, j.Destination, nw.ID)
-		}
+		r.dest = restoreTo
 	}
 	var us undoState
 	err = r.step(StepRollback, "", func() error {
@@ -168,60 +162,45 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 
 // rollbackTarget decides which key is old and which is new, from the
 // journal of a completed rotation or from IAM state.
-func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *RollbackResult) (old, nw iamx.Key, undo func() error, restore string, err error) {
+func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *RollbackResult) (old, nw iamx.Key, undo func() error, restore Destination, err error) {
 	if j != nil && j.Step == jDone && !j.RolledBackByHand {
 		po, pn := findKey(ks, j.OldKeyID), findKey(ks, j.NewKeyID)
 		switch {
 		case po == nil:
-			return old, nw, nil, "", &AmbiguousError{User: name, Keys: ks, Reason: fmt.Sprintf("the last rotation's old key %s no longer exists (deleted by --old-key delete?)", j.OldKeyID)}
+			return old, nw, nil, nil, &AmbiguousError{User: name, Keys: ks, Reason: fmt.Sprintf("the last rotation's old key %s no longer exists (deleted by --old-key delete?)", j.OldKeyID)}
 		case pn == nil:
-			return old, nw, nil, "", &AmbiguousError{User: name, Keys: ks, Reason: fmt.Sprintf("the last rotation's new key %s no longer exists", j.NewKeyID)}
+			return old, nw, nil, nil, &AmbiguousError{User: name, Keys: ks, Reason: fmt.Sprintf("the last rotation's new key %s no longer exists", j.NewKeyID)}
 		}
 		old, nw = *po, *pn
 		out.Explanation = fmt.Sprintf("the journal records the rotation of %s from %s to %s on %s", name, old.ID, nw.ID, j.Started.Format(time.RFC3339))
-		if j.Destination.Kind == KindCredentialsFile && j.Destination.Delivered {
-			cf := CredentialsFile{Path: j.Destination.Path, Profile: j.Destination.Profile}
-			if _, holds := cf.readBack(nw.ID); holds {
-				backup := j.Destination.Backup
-				restore = cf.Describe()
-				undo = func() error { return restoreCredentials(cf.Path, backup) }
-			} else {
-				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", cf.Describe(), nw.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultCleanupTimeout)
+		defer cancel()
+		var undos []func() error
+		var dests Destinations
+		for _, dr := range j.records() {
+			if !dr.Delivered || !revertibleKind(dr.Kind) {
+				continue
+			}
+			f, ferr := o.findAgain(ctx, dr, nw.ID, j.Started)
+			switch {
+			case ferr != nil:
+				return old, nw, nil, nil, ferr
+			case f.dest == nil:
+			case f.holds && f.undo != nil:
+				undos, dests = append(undos, f.undo), append(dests, f.dest)
+			default:
+				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", f.dest.Describe(), nw.ID)
 			}
 		}
-		if j.Destination.Kind == KindSecretsManager && j.Destination.Delivered && o.Secrets != nil {
-			sm, d := smFromRecord(o.Secrets, j.Destination, nw.ID)
-			ctx, cancel := context.WithTimeout(context.Background(), DefaultCleanupTimeout)
-			_, _, holds, herr := sm.holds(ctx, nw.ID)
-			cancel()
-			switch {
-			case herr != nil:
-				return old, nw, nil, "", fmt.Errorf("read %s: %w", sm.Describe(), herr)
-			case holds:
-				restore = sm.Describe()
-				undo = sm.undoFor(d)
-			default:
-				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", sm.Describe(), nw.ID)
-			}
-		}
-		if j.Destination.Kind == KindSSMParameter && j.Destination.Delivered && o.Parameters != nil {
-			p, d := paramFromRecord(o.Parameters, j.Destination, nw.ID)
-			ctx, cancel := context.WithTimeout(context.Background(), DefaultCleanupTimeout)
-			_, holds, herr := p.holds(ctx, nw.ID)
-			cancel()
-			switch {
-			case herr != nil:
-				return old, nw, nil, "", fmt.Errorf("read %s: %w", p.Describe(), herr)
-			case holds:
-				restore = p.Describe()
-				undo = p.undoFor(d)
-			default:
-				out.Explanation += fmt.Sprintf("; %s no longer holds %s, so it is left alone", p.Describe(), nw.ID)
+		if len(undos) > 0 {
+			undo, restore = undoAll(undos), dests
+			if len(dests) == 1 {
+				restore = dests[0]
 			}
 		}
 	} else {
 		if len(ks) != 2 || ks[0].Status != iamx.StatusInactive || ks[1].Status != iamx.StatusActive || !ks[1].Created.After(ks[0].Created) {
-			return old, nw, nil, "", &AmbiguousError{User: name, Keys: ks,
+			return old, nw, nil, nil, &AmbiguousError{User: name, Keys: ks,
 				Reason: fmt.Sprintf("no rotation journal in the state directory, and IAM state is not one newer Active key plus one older Inactive key (%s)", describeKeys(ks))}
 		}
 		old, nw = ks[0], ks[1]
@@ -231,7 +210,7 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 	}
 	out.OldKeyID, out.NewKeyID = old.ID, nw.ID
 	if o.Signer.AccessKeyID == nw.ID && undo == nil && !o.Force {
-		return old, nw, nil, "", &LockoutError{KeyID: nw.ID, Reason: "rolling back deactivates it and no credentials backup puts the old key's secret back"}
+		return old, nw, nil, nil, &LockoutError{KeyID: nw.ID, Reason: "rolling back deactivates it and no credentials backup puts the old key's secret back"}
 	}
 	switch {
 	case j != nil && j.Step == jDone && !j.RolledBackByHand && j.replacement():
@@ -313,8 +292,8 @@ func rollbackPlan(ctx context.Context, keys Keys, o Options, ro RollbackOptions,
 	} else {
 		out.Actions = append(out.Actions, "deactivate access key "+nw.ID)
 	}
-	if restore != "" {
-		out.Actions = append(out.Actions, "restore "+restore+" to what it held before")
+	if restore != nil {
+		out.Actions = append(out.Actions, "restore "+restore.Describe()+" to what it held before")
 	}
 	return out, nil
 }

@@ -214,24 +214,17 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	o := r.o
 	res := r.res
 	res.OldKey, res.SelfRotation, res.Replacement = p.OldKey, p.SelfRotation, p.Replacement
-	r.dest = o.Destination
-	switch d := r.dest.(type) {
-	case *SecretsManager:
-		r.dest = *d
-	case *SSMParameter:
-		r.dest = *d
-	case Exec:
-		d.OldKeyID = p.OldKey.ID
-		r.dest = d
-	case *Exec:
-		c := *d
-		c.OldKeyID = p.OldKey.ID
-		r.dest = c
-	}
+	r.dest = withOldKey(o.Destination, p.OldKey.ID)
 	res.Destination = r.dest.Describe()
 	r.j = &journal{User: r.name, APIUser: r.apiUser, Account: o.Caller.Account, OldKeyID: p.OldKey.ID,
-		OldStatus: p.OldKey.Status, Policy: o.OldKey, SelfSigned: p.SelfSigned,
-		Destination: recordOf(r.dest), Started: o.Now().UTC()}
+		OldStatus: p.OldKey.Status, Policy: o.OldKey, SelfSigned: p.SelfSigned, Started: o.Now().UTC()}
+	if m, ok := r.dest.(Destinations); ok {
+		for _, d := range m {
+			r.j.Destinations = append(r.j.Destinations, recordOf(d))
+		}
+	} else {
+		r.j.Destination = recordOf(r.dest)
+	}
 	for _, k := range p.Keys {
 		if k.ID != p.DeleteInactive {
 			r.j.KeysBefore = append(r.j.KeysBefore, k.ID)
@@ -285,19 +278,16 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 		if err := r.save(jDelivering); err != nil {
 			return err
 		}
-		switch d := r.dest.(type) {
-		case SecretsManager:
-			return r.deliverSecret(ctx, d)
-		case SSMParameter:
-			return r.deliverParameter(ctx, d)
+		var undos []func() error
+		dests, recs := []Destination{r.dest}, r.j.records()
+		if m, ok := r.dest.(Destinations); ok {
+			dests = m
 		}
-		undo, backup, err := deliver(ctx, r.dest, r.newKey)
-		r.undo = undo
-		if err != nil {
-			return err
+		for i, d := range dests {
+			if err := r.deliverTo(ctx, d, recs[i], &undos); err != nil {
+				return err
+			}
 		}
-		r.delivered = true
-		r.j.Destination.Backup, r.j.Destination.Delivered = backup, true
 		return r.save(jDelivered)
 	})
 	if err != nil {
@@ -320,49 +310,87 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 	return r.oldKeyStep(ctx)
 }
 
-// deliverSecret writes the key to Secrets Manager, recording in the
-// journal, before the write, what an undo needs after a crash.
-func (r *runner) deliverSecret(ctx context.Context, sm SecretsManager) error {
-	d, value, err := sm.prepare(ctx, r.newKey)
-	if err != nil {
-		return err
+// deliverTo hands the key to one destination, recorded in jd. A store's
+// journal record is written before the write, with what an undo needs
+// after a crash (Secrets Manager's versions, the parameter's version).
+// The undo joins undos, and r.undo undoes every delivery so far.
+func (r *runner) deliverTo(ctx context.Context, d Destination, jd *destRecord, undos *[]func() error) error {
+	push := func(u func() error) {
+		if u != nil {
+			*undos = append(*undos, u)
+			r.undo = undoAll(*undos)
+		}
 	}
-	jd := &r.j.Destination
-	jd.SecretARN, jd.PrevVer, jd.PrevPrevVer, jd.CreatedNew = d.ARN, d.Previous, d.BeforePrevious, d.Created
-	if err := r.save(jDelivering); err != nil {
-		return err
+	switch d := d.(type) {
+	case SecretsManager:
+		sd, value, err := d.prepare(ctx, r.newKey)
+		if err != nil {
+			return err
+		}
+		jd.SecretARN, jd.PrevVer, jd.PrevPrevVer, jd.CreatedNew = sd.ARN, sd.Previous, sd.BeforePrevious, sd.Created
+		if err := r.save(jDelivering); err != nil {
+			return err
+		}
+		push(d.undoFor(sd))
+		arn, err := d.write(ctx, sd, value)
+		if err != nil {
+			return err
+		}
+		r.delivered = true
+		jd.SecretARN, jd.Delivered = arn, true
+		return r.save(jDelivering)
+	case SSMParameter:
+		pd, value, err := d.prepare(ctx, r.newKey)
+		if err != nil {
+			return err
+		}
+		jd.PrevVer, jd.KMSKeyID = "", pd.KeyID
+		if pd.Previous > 0 {
+			jd.PrevVer = strconv.FormatInt(pd.Previous, 10)
+		}
+		if err := r.save(jDelivering); err != nil {
+			return err
+		}
+		push(d.undoFor(pd))
+		if err := d.write(ctx, pd, value); err != nil {
+			return err
+		}
+		r.delivered, jd.Delivered = true, true
+		return r.save(jDelivering)
 	}
-	r.undo = sm.undoFor(d)
-	arn, err := sm.write(ctx, d, value)
+	undo, backup, err := deliver(ctx, d, r.newKey)
+	push(undo)
 	if err != nil {
 		return err
 	}
 	r.delivered = true
-	jd.SecretARN, jd.Delivered = arn, true
-	return r.save(jDelivered)
+	jd.Backup, jd.Delivered = backup, true
+	return r.save(jDelivering)
 }
 
-// deliverParameter writes the key to Parameter Store, recording in the
-// journal, before the write, the version an undo puts back.
-func (r *runner) deliverParameter(ctx context.Context, p SSMParameter) error {
-	d, value, err := p.prepare(ctx, r.newKey)
-	if err != nil {
-		return err
+// withOldKey is d with pointers resolved, in delivery order, and the old
+// key's ID given to a hook.
+func withOldKey(d Destination, oldKeyID string) Destination {
+	switch d := d.(type) {
+	case *SecretsManager:
+		return *d
+	case *SSMParameter:
+		return *d
+	case *CredentialsFile:
+		return *d
+	case Exec:
+		d.OldKeyID = oldKeyID
+		return d
+	case *Exec:
+		return withOldKey(*d, oldKeyID)
+	case Destinations:
+		out := make(Destinations, 0, len(d))
+		for _, x := range d.ordered() {
+			out = append(out, withOldKey(x, oldKeyID))
+		}
+		return out
 	}
-	jd := &r.j.Destination
-	jd.PrevVer, jd.KMSKeyID = "", d.KeyID
-	if d.Previous > 0 {
-		jd.PrevVer = strconv.FormatInt(d.Previous, 10)
-	}
-	if err := r.save(jDelivering); err != nil {
-		return err
-	}
-	r.undo = p.undoFor(d)
-	if err := p.write(ctx, d, value); err != nil {
-		return err
-	}
-	r.delivered, jd.Delivered = true, true
-	return r.save(jDelivered)
+	return d
 }
 
 // deliver hands the key over; for a credentials file it also returns the

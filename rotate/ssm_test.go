@@ -82,3 +82,37 @@ func TestSSMParameterCrash(t *testing.T) {
 		})
 	}
 }
+
+// A rotation to Secrets Manager and Parameter Store killed after the
+// secret took the key but before the parameter did: the rerun finds the
+// key in one destination only, so it puts the secret back, deletes the
+// new key and rotates afresh into both.
+func TestMultiDestinationCrash(t *testing.T) {
+	e := newEnv(t)
+	before := `{"AccessKeyId":"` + e.aliceOld + `","SecretAccessKey":"old"}`
+	e.srv.PutSecret("", "ci/alice", before)
+	e.srv.PutParameter("", "/ci/alice", "SecureString", before)
+	o := e.opts(Destinations{SecretsManager{Store: crashStore{e.admin}, SecretID: "ci/alice"}, SSMParameter{Store: e.admin, Name: "/ci/alice"}})
+	crash(t, e.admin, o)
+	sec, _ := e.srv.SecretValue("", "ci/alice")
+	if p, _ := e.srv.ParameterValue("", "/ci/alice"); sec.Current == before || p.Value != before {
+		t.Fatalf("the crash is not between the two: secret %s, parameter %s", sec.Current, p.Value)
+	}
+	o = e.opts(Destinations{SecretsManager{Store: e.admin, SecretID: "ci/alice"}, SSMParameter{Store: e.admin, Name: "/ci/alice"}})
+	o.Secrets, o.Parameters = e.admin, e.admin
+	res, err := Run(context.Background(), e.admin, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered == nil || res.Recovered.Action != "rolled back" {
+		t.Fatalf("recovered %+v", res.Recovered)
+	}
+	sec, _ = e.srv.SecretValue("", "ci/alice")
+	p, _ := e.srv.ParameterValue("", "/ci/alice")
+	if !strings.Contains(sec.Current, res.NewKey.ID) || !strings.Contains(p.Value, res.NewKey.ID) {
+		t.Fatalf("after the fresh rotation: secret %s, parameter %s, new key %s", sec.Current, p.Value, res.NewKey.ID)
+	}
+	if st := e.status("alice"); len(st) != 2 || st[res.NewKey.ID] != string(iamx.StatusActive) {
+		t.Fatalf("alice: %v", st)
+	}
+}

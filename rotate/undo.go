@@ -132,8 +132,8 @@ func (r *runner) rollbackFailed(step string, cause, rbErr error, st undoState, i
 	switch {
 	case st.newGone:
 		e.SecretState = "destroyed: the new key was deleted"
-	case r.delivered || r.j.Destination.Delivered:
-		e.SecretState = fmt.Sprintf("delivered to %s; the new key is still Active", r.j.Destination.Where)
+	case r.delivered || r.j.delivered():
+		e.SecretState = fmt.Sprintf("delivered to %s; the new key is still Active", r.j.where())
 	default:
 		e.SecretState = "never delivered: the new key is still Active and its secret exists only in this error (NewSecret); delete the key"
 		e.NewSecret = r.newKey.Secret
@@ -147,11 +147,14 @@ func (r *runner) rollbackFailed(step string, cause, rbErr error, st undoState, i
 	if !st.newGone {
 		e.Recovery = append(e.Recovery, deleteCommands(r.name, []string{r.j.NewKeyID})...)
 	}
-	if r.undo != nil && st.restored == "" && r.j.Destination.Kind == KindCredentialsFile {
-		if b := r.j.Destination.Backup; b != "" {
-			e.Recovery = append(e.Recovery, fmt.Sprintf("cp -p -- %s %s", shellQuote(b), shellQuote(r.j.Destination.Path)))
-		} else if r.j.Destination.Delivered {
-			e.Recovery = append(e.Recovery, fmt.Sprintf("rm -- %s", shellQuote(r.j.Destination.Path)))
+	for _, dr := range r.j.records() {
+		if r.undo == nil || st.restored != "" || dr.Kind != KindCredentialsFile {
+			continue
+		}
+		if b := dr.Backup; b != "" {
+			e.Recovery = append(e.Recovery, fmt.Sprintf("cp -p -- %s %s", shellQuote(b), shellQuote(dr.Path)))
+		} else if dr.Delivered {
+			e.Recovery = append(e.Recovery, fmt.Sprintf("rm -- %s", shellQuote(dr.Path)))
 		}
 	}
 	return e
@@ -214,46 +217,45 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 	}
 	old := findKey(ks, j.OldKeyID)
 
+	// The new key is in its destinations when every one that can be
+	// read back holds it; then its secret is known again.
 	var secret iamx.Secret
 	inDest := false
-	if j.Destination.Kind == KindCredentialsFile && j.NewKeyID != "" {
-		cf := CredentialsFile{Path: j.Destination.Path, Profile: j.Destination.Profile}
-		r.dest = cf
-		secret, inDest = cf.readBack(j.NewKeyID)
-		if inDest {
-			backup, ok := j.Destination.Backup, j.Destination.Delivered
-			if !ok {
-				backup = findBackup(cf.Path, j.Started)
-				ok = backup != ""
+	if j.NewKeyID != "" {
+		var undos []func() error
+		var dests Destinations
+		allHold, readable := true, false
+		for _, dr := range j.records() {
+			f, err := r.o.findAgain(ctx, dr, j.NewKeyID, j.Started)
+			if err != nil {
+				return rec, false, &StepError{User: r.name, Step: StepRecover, Err: err}
 			}
-			if ok {
-				r.undo = func() error { return restoreCredentials(cf.Path, backup) }
+			if f.dest != nil {
+				dests = append(dests, f.dest)
+			}
+			if revertibleKind(dr.Kind) {
+				readable, allHold = true, allHold && f.holds
+			}
+			if f.holds {
+				secret = f.secret
+				if f.undo != nil {
+					undos = append(undos, f.undo)
+				}
 			}
 		}
-	}
-	if j.Destination.Kind == KindSecretsManager && j.NewKeyID != "" && r.o.Secrets != nil {
-		sm, d := smFromRecord(r.o.Secrets, j.Destination, j.NewKeyID)
-		r.dest = sm
-		var err error
-		if secret, _, inDest, err = sm.holds(ctx, j.NewKeyID); err != nil {
-			return rec, false, &StepError{User: r.name, Step: StepRecover, Err: fmt.Errorf("read %s: %w", sm.Describe(), err)}
+		inDest = readable && allHold
+		if len(undos) > 0 {
+			r.undo = undoAll(undos)
 		}
-		if inDest {
-			r.undo = sm.undoFor(d)
-		}
-	}
-	if j.Destination.Kind == KindSSMParameter && j.NewKeyID != "" && r.o.Parameters != nil {
-		p, d := paramFromRecord(r.o.Parameters, j.Destination, j.NewKeyID)
-		r.dest = p
-		var err error
-		if secret, inDest, err = p.holds(ctx, j.NewKeyID); err != nil {
-			return rec, false, &StepError{User: r.name, Step: StepRecover, Err: fmt.Errorf("read %s: %w", p.Describe(), err)}
-		}
-		if inDest {
-			r.undo = p.undoFor(d)
+		switch len(dests) {
+		case 0:
+		case 1:
+			r.dest = dests[0]
+		default:
+			r.dest = dests
 		}
 	}
-	r.delivered = j.Destination.Delivered || inDest
+	r.delivered = j.delivered() || inDest
 
 	switch {
 	case j.Step == jStarted || j.Step == jDeleteInactive:
@@ -283,7 +285,7 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 		}
 	}
 	if forward {
-		r.res.NewKey, r.res.Destination = r.newKey.Key, j.Destination.Where
+		r.res.NewKey, r.res.Destination = r.newKey.Key, j.where()
 		if old != nil {
 			r.res.OldKey = *old
 			switch j.Policy {
@@ -305,7 +307,7 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 			r.res.OldKey, r.res.OldKeyDeleted = iamx.Key{ID: j.OldKeyID}, true
 		}
 		rec.Action = "finished"
-		rec.Detail += fmt.Sprintf("new key %s, delivered to %s, kept; old key %s: %s", j.NewKeyID, j.Destination.Where, j.OldKeyID, j.Policy)
+		rec.Detail += fmt.Sprintf("new key %s, delivered to %s, kept; old key %s: %s", j.NewKeyID, j.where(), j.OldKeyID, j.Policy)
 		r.res.Verified = r.o.Verify || j.Step == jVerified || j.Step == jOldKey
 		return rec, true, r.finish()
 	}
@@ -328,11 +330,11 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 	case nw == nil:
 		rec.Detail += fmt.Sprintf("new key %s was already gone; %s", j.NewKeyID, oldState)
 	case !r.delivered:
-		rec.Detail += fmt.Sprintf("deleted new key %s, whose secret never reached %s; %s", j.NewKeyID, j.Destination.Where, oldState)
+		rec.Detail += fmt.Sprintf("deleted new key %s, whose secret never reached %s; %s", j.NewKeyID, j.where(), oldState)
 	case deactivate:
 		rec.Detail += fmt.Sprintf("deactivated new key %s; %s", j.NewKeyID, oldState)
 	default:
-		rec.Detail += fmt.Sprintf("deleted new key %s (delivered to %s but not verifiable after the crash); %s", j.NewKeyID, j.Destination.Where, oldState)
+		rec.Detail += fmt.Sprintf("deleted new key %s (delivered to %s but not verifiable after the crash); %s", j.NewKeyID, j.where(), oldState)
 	}
 	if st.restored != "" {
 		rec.Detail += "; restored " + st.restored

@@ -240,8 +240,9 @@ func cmdFleetSim(ts *testscript.TestScript, neg bool, args []string) {
 		// secrets-hold TEMPLATE: every user with a Secrets Manager secret
 		// named by TEMPLATE ({user}) finds in it an Active key of theirs,
 		// ID and secret; there is one such secret per CreateAccessKey call.
-		if len(args) != 2 {
-			ts.Fatalf("usage: fleetsim secrets-hold TEMPLATE")
+		// With PARAM_TEMPLATE, the user's SSM parameter holds the same key.
+		if len(args) != 2 && len(args) != 3 {
+			ts.Fatalf("usage: fleetsim secrets-hold TEMPLATE [PARAM_TEMPLATE]")
 		}
 		n := 0
 		for _, u := range srv.Users() {
@@ -252,6 +253,11 @@ func cmdFleetSim(ts *testscript.TestScript, neg bool, args []string) {
 			n++
 			var v struct{ AccessKeyId, SecretAccessKey string }
 			_ = json.Unmarshal([]byte(sec.Current), &v)
+			if len(args) == 3 {
+				if p, _ := srv.ParameterValue("", strings.ReplaceAll(args[2], "{user}", u)); p.Value != sec.Current {
+					ts.Fatalf("the parameter of %s holds %q, its secret %q", u, p.Value, sec.Current)
+				}
+			}
 			held := false
 			for _, k := range srv.Keys(u) {
 				held = held || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey && k.Status == iamsim.StatusActive
