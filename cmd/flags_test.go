@@ -110,8 +110,10 @@ func TestRotateFlags(t *testing.T) {
 		t.Fatalf("options = %+v", o)
 	}
 	for _, args := range [][]string{
-		{"--stdout", "--exec", "true"},
-		{"--stdout", "--profile-name", "p"},
+		{"--stdout", "--credentials-file", "f"}, // a file without the profile to write
+		{"--kms-key-id", "alias/k", "--stdout"},
+		{"--secret-id", "bad name"},
+		{"--ssm-parameter", "no/leading-slash"},
 		{"--old-key", "shred"},
 		{"--mfa-serial", "arn:aws:iam::123456789012:mfa/bob"},
 		{"--mfa-serial", "x", "--mfa-token", "1234567"},
@@ -123,6 +125,10 @@ func TestRotateFlags(t *testing.T) {
 		if _, err := parse(t, newCmdRotate, args...); !isUsage(err) {
 			t.Errorf("rotate %v: err = %v, want usage error", args, err)
 		}
+	}
+	// Several destinations at once are one rotation.
+	if _, err := parse(t, newCmdRotate, "--user", "Bob", "--stdout", "--exec", "true", "--secret-id", "ci/{user}", "--ssm-parameter", "/ci/{user}", "--profile-name", "p"); err != nil {
+		t.Errorf("several destinations: %v", err)
 	}
 }
 

@@ -6,11 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/keyrot/keyrot/iamx"
-	"github.com/keyrot/keyrot/iamx/iamsim"
-	"github.com/keyrot/keyrot/internal/motoserver"
 	"github.com/keyrot/keyrot/rotate"
 )
 
@@ -19,20 +16,10 @@ import (
 // the staging labels after CreateSecret, PutSecretValue and the undo's
 // UpdateSecretVersionStage calls, and the error of a missing secret.
 func TestSecretsManagerAgainstMoto(t *testing.T) {
-	motoURL := motoserver.Start(t)
-	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
-	t.Cleanup(srv.Close)
-	admin := srv.Keys("admin")[0]
 	results := map[string][]string{}
-	for _, target := range []struct {
-		name, url, id, secret string
-	}{
-		{"iamsim", srv.URL(), admin.ID, admin.Secret},
-		{"moto", motoURL, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-	} {
+	for _, target := range againstMoto(t) {
 		t.Run(target.name, func(t *testing.T) {
-			cfg := aws.Config{BaseEndpoint: aws.String(target.url), Region: "us-east-1", RetryMaxAttempts: 1,
-				Credentials: credentials.NewStaticCredentialsProvider(target.id, target.secret, "")}
+			cfg := target.cfg
 			ctx := context.Background()
 			c := iamx.New(cfg)
 			raw := secretsmanager.NewFromConfig(cfg)
@@ -78,20 +65,5 @@ func TestSecretsManagerAgainstMoto(t *testing.T) {
 			results[target.name] = seen
 		})
 	}
-	sim, moto := results["iamsim"], results["moto"]
-	if len(moto) == 0 {
-		return // skipped
-	}
-	for i := range max(len(sim), len(moto)) {
-		if i >= len(sim) || i >= len(moto) || sim[i] != moto[i] {
-			t.Errorf("step %d: simulator %q, moto %q", i, at(sim, i), at(moto, i))
-		}
-	}
-}
-
-func at(s []string, i int) string {
-	if i < len(s) {
-		return s[i]
-	}
-	return "(none)"
+	sameSteps(t, results)
 }

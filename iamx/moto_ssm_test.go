@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/keyrot/keyrot/iamx"
-	"github.com/keyrot/keyrot/iamx/iamsim"
-	"github.com/keyrot/keyrot/internal/motoserver"
 	"github.com/keyrot/keyrot/rotate"
 )
 
@@ -18,20 +14,10 @@ import (
 // versions, types, KMS keys and values, and a missing parameter found
 // missing.
 func TestSSMParameterAgainstMoto(t *testing.T) {
-	motoURL := motoserver.Start(t)
-	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
-	t.Cleanup(srv.Close)
-	admin := srv.Keys("admin")[0]
 	results := map[string][]string{}
-	for _, target := range []struct {
-		name, url, id, secret string
-	}{
-		{"iamsim", srv.URL(), admin.ID, admin.Secret},
-		{"moto", motoURL, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-	} {
+	for _, target := range againstMoto(t) {
 		t.Run(target.name, func(t *testing.T) {
-			cfg := aws.Config{BaseEndpoint: aws.String(target.url), Region: "us-east-1", RetryMaxAttempts: 1,
-				Credentials: credentials.NewStaticCredentialsProvider(target.id, target.secret, "")}
+			cfg := target.cfg
 			ctx := context.Background()
 			c := iamx.New(cfg)
 			if _, found, err := c.ParameterHistory(ctx, "/ci/none"); err != nil || found {
@@ -65,13 +51,5 @@ func TestSSMParameterAgainstMoto(t *testing.T) {
 			results[target.name] = seen
 		})
 	}
-	sim, moto := results["iamsim"], results["moto"]
-	if len(moto) == 0 {
-		return // skipped
-	}
-	for i := range max(len(sim), len(moto)) {
-		if at(sim, i) != at(moto, i) {
-			t.Errorf("version %d: simulator %q, moto %q", i+1, at(sim, i), at(moto, i))
-		}
-	}
+	sameSteps(t, results)
 }

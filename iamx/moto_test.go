@@ -23,19 +23,9 @@ import (
 // LookupEvents by access key and no Account ListRegions, and checks no
 // signatures, so usage and the session deny are the simulator's alone.
 func TestContainmentAgainstMoto(t *testing.T) {
-	motoURL := motoserver.Start(t)
-	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
-	t.Cleanup(srv.Close)
-	admin := srv.Keys("admin")[0]
-	for _, target := range []struct {
-		name, url, id, secret string
-	}{
-		{"iamsim", srv.URL(), admin.ID, admin.Secret},
-		{"moto", motoURL, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-	} {
+	for _, target := range againstMoto(t) {
 		t.Run(target.name, func(t *testing.T) {
-			cfg := aws.Config{BaseEndpoint: aws.String(target.url), Region: "us-east-1", RetryMaxAttempts: 1,
-				Credentials: credentials.NewStaticCredentialsProvider(target.id, target.secret, "")}
+			cfg := target.cfg
 			ctx := context.Background()
 			raw := iam.NewFromConfig(cfg)
 			c := iamx.New(cfg)
@@ -110,4 +100,50 @@ func TestUsageWithoutCloudTrail(t *testing.T) {
 	if err != nil || res.StatusAfter != iamx.StatusInactive || res.Usage != nil || len(res.Warnings) != 1 {
 		t.Fatalf("%+v, %v", res, err)
 	}
+}
+
+// target is an AWS endpoint a moto comparison runs on: the simulator
+// with its admin key, or moto_server (which checks no signatures).
+type target struct {
+	name, id string
+	cfg      aws.Config
+}
+
+// againstMoto starts moto_server (the test skips without it) and a
+// simulator, and returns both as targets, the simulator first.
+func againstMoto(t *testing.T) []target {
+	t.Helper()
+	motoURL := motoserver.Start(t)
+	srv := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
+	t.Cleanup(srv.Close)
+	admin := srv.Keys("admin")[0]
+	cfg := func(url, id, secret string) aws.Config {
+		return aws.Config{BaseEndpoint: aws.String(url), Region: "us-east-1", RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")}
+	}
+	return []target{
+		{"iamsim", admin.ID, cfg(srv.URL(), admin.ID, admin.Secret)},
+		{"moto", "AKIAIOSFODNN7EXAMPLE", cfg(motoURL, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")},
+	}
+}
+
+// sameSteps compares what the two targets went through, step by step.
+func sameSteps(t *testing.T, results map[string][]string) {
+	t.Helper()
+	sim, moto := results["iamsim"], results["moto"]
+	if len(moto) == 0 {
+		return // moto's run failed or was skipped: reported there
+	}
+	for i := range max(len(sim), len(moto)) {
+		if at(sim, i) != at(moto, i) {
+			t.Errorf("step %d: simulator %q, moto %q", i+1, at(sim, i), at(moto, i))
+		}
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
 }

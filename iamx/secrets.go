@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -36,30 +35,19 @@ type SecretVersion struct {
 	Value                Secret
 }
 
-// secretsClient holds the Secrets Manager clients, one per region, made
-// on first use: a secret named by its ARN is reached in the ARN's region,
-// one named by name in the configured region.
-type secretsClient struct {
-	mu sync.Mutex
-	m  map[string]secretsAPI
-}
+// secretsClient holds the Secrets Manager clients, one per region: a
+// secret named by its ARN is reached in the ARN's region, one named by
+// name in the configured region.
+type secretsClient = regional[secretsAPI]
 
 func (c *Client) secrets(id string) secretsAPI {
 	region := c.cfg.Region
 	if parts := strings.SplitN(id, ":", 7); len(parts) == 7 && parts[0] == "arn" && parts[3] != "" {
 		region = parts[3]
 	}
-	c.sm.mu.Lock()
-	defer c.sm.mu.Unlock()
-	if c.sm.m == nil {
-		c.sm.m = map[string]secretsAPI{}
-	}
-	api := c.sm.m[region]
-	if api == nil {
-		api = secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
-		c.sm.m[region] = api
-	}
-	return api
+	return c.sm.get(region, func() secretsAPI {
+		return secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
+	})
 }
 
 // CurrentSecret reads the AWSCURRENT version of the secret id (a name or

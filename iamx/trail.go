@@ -46,24 +46,33 @@ type TrailPage struct {
 	Next   string
 }
 
-// trailClients are the per-region CloudTrail clients, made on first use.
-type trailClients struct {
+// regional holds one client per region, made on first use.
+type regional[T any] struct {
 	mu sync.Mutex
-	m  map[string]trailAPI
+	m  map[string]T
 }
 
+func (r *regional[T]) get(region string, make func() T) T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]T{}
+	}
+	c, ok := r.m[region]
+	if !ok {
+		c = make()
+		r.m[region] = c
+	}
+	return c
+}
+
+// trailClients are the per-region CloudTrail clients.
+type trailClients = regional[trailAPI]
+
 func (c *Client) trail(region string) trailAPI {
-	c.trails.mu.Lock()
-	defer c.trails.mu.Unlock()
-	if c.trails.m == nil {
-		c.trails.m = map[string]trailAPI{}
-	}
-	t := c.trails.m[region]
-	if t == nil {
-		t = cloudtrail.NewFromConfig(c.cfg, func(o *cloudtrail.Options) { o.Region = region })
-		c.trails.m[region] = t
-	}
-	return t
+	return c.trails.get(region, func() trailAPI {
+		return cloudtrail.NewFromConfig(c.cfg, func(o *cloudtrail.Options) { o.Region = region })
+	})
 }
 
 // LookupEvents reads one page (up to 50 events, newest first) of the

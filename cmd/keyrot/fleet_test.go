@@ -251,19 +251,13 @@ func cmdFleetSim(ts *testscript.TestScript, neg bool, args []string) {
 				continue
 			}
 			n++
-			var v struct{ AccessKeyId, SecretAccessKey string }
-			_ = json.Unmarshal([]byte(sec.Current), &v)
 			if len(args) == 3 {
 				if p, _ := srv.ParameterValue("", strings.ReplaceAll(args[2], "{user}", u)); p.Value != sec.Current {
 					ts.Fatalf("the parameter of %s holds %q, its secret %q", u, p.Value, sec.Current)
 				}
 			}
-			held := false
-			for _, k := range srv.Keys(u) {
-				held = held || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey && k.Status == iamsim.StatusActive
-			}
-			if !held {
-				ts.Fatalf("the secret of %s holds %s, not an Active key of %s", u, v.AccessKeyId, u)
+			if id, ok := holdsKeyOf(srv, sec.Current, u, true); !ok {
+				ts.Fatalf("the secret of %s holds %s, not an Active key of %s", u, id, u)
 			}
 		}
 		if c := srv.CallCount("CreateAccessKey"); n == 0 || n != c {

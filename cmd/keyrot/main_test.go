@@ -369,16 +369,11 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		need(3)
 		srv.PutParameter("", args[1], args[2], args[3])
 	case "param-holds":
+		// param-holds NAME USER: as secret-holds, for an SSM parameter.
 		need(2)
 		p, _ := srv.ParameterValue("", args[1])
-		var v struct{ AccessKeyId, SecretAccessKey string }
-		_ = json.Unmarshal([]byte(p.Value), &v)
-		found := false
-		for _, k := range srv.Keys(args[2]) {
-			found = found || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey
-		}
-		if !found {
-			ts.Fatalf("parameter %s holds %s, not a key of %s", args[1], v.AccessKeyId, args[2])
+		if id, ok := holdsKeyOf(srv, p.Value, args[2], false); !ok {
+			ts.Fatalf("parameter %s holds %s, not a key of %s", args[1], id, args[2])
 		}
 	case "put-secret":
 		need(2)
@@ -388,14 +383,8 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		// USER's keys, ID and secret, as IAM issued it.
 		need(2)
 		sec, _ := srv.SecretValue("", args[1])
-		var v struct{ AccessKeyId, SecretAccessKey string }
-		_ = json.Unmarshal([]byte(sec.Current), &v)
-		found := false
-		for _, k := range srv.Keys(args[2]) {
-			found = found || k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey
-		}
-		if !found {
-			ts.Fatalf("secret %s holds %s, not a key of %s", args[1], v.AccessKeyId, args[2])
+		if id, ok := holdsKeyOf(srv, sec.Current, args[2], false); !ok {
+			ts.Fatalf("secret %s holds %s, not a key of %s", args[1], id, args[2])
 		}
 	case "drop-response":
 		need(1)
@@ -515,4 +504,18 @@ func checkInvariant(ts *testscript.TestScript, srv *iamsim.Server, user, file, p
 	if working == 0 {
 		ts.Fatalf("%s has no Active key whose secret is known: locked out", user)
 	}
+}
+
+// holdsKeyOf reports whether value, a destination's JSON, holds one of
+// user's keys (an Active one, with active), ID and secret as IAM issued
+// them; id is the key ID it holds.
+func holdsKeyOf(srv *iamsim.Server, value, user string, active bool) (id string, ok bool) {
+	var v struct{ AccessKeyId, SecretAccessKey string }
+	_ = json.Unmarshal([]byte(value), &v)
+	for _, k := range srv.Keys(user) {
+		if k.ID == v.AccessKeyId && k.Secret == v.SecretAccessKey && (!active || k.Status == iamsim.StatusActive) {
+			return v.AccessKeyId, true
+		}
+	}
+	return v.AccessKeyId, false
 }
