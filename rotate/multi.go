@@ -206,3 +206,26 @@ func (o Options) findAgain(ctx context.Context, rec *destRecord, newKeyID string
 	}
 	return found{}, nil
 }
+
+// Prechecker is a Destination that can read, before any key exists, what
+// it holds, to refuse a hand-over it would have to fail (a secret that is
+// not a JSON object, a parameter that is not a SecureString).
+type Prechecker interface {
+	Precheck(ctx context.Context) error
+}
+
+// precheck runs the Precheck of d, or of each of several.
+func precheck(ctx context.Context, d Destination) error {
+	ds, ok := d.(Destinations)
+	if !ok {
+		ds = Destinations{d}
+	}
+	for _, x := range ds {
+		if p, ok := x.(Prechecker); ok {
+			if err := p.Precheck(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -57,6 +57,11 @@ func Plan(ctx context.Context, keys Keys, opts Options) (RotationPlan, error) {
 	if err != nil {
 		return p, err
 	}
+	if o.Destination != nil && !p.NothingToDo {
+		if err := precheck(ctx, o.Destination); err != nil {
+			return p, err
+		}
+	}
 	if dir, derr := stateDir(o); derr == nil {
 		if j, jerr := (store{path: stateFile(dir, name, ".json"), now: o.Now}).load(); jerr != nil {
 			p.Unfinished = jerr.Error()

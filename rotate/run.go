@@ -230,6 +230,10 @@ func (r *runner) rotate(ctx context.Context, p RotationPlan) error {
 			r.j.KeysBefore = append(r.j.KeysBefore, k.ID)
 		}
 	}
+	// What a destination holds may rule it out: found now, nothing changed.
+	if err := precheck(ctx, r.dest); err != nil {
+		return err
+	}
 	if err := r.save(jStarted); err != nil {
 		return &StepError{User: r.name, Step: StepCapacity, Err: err}
 	}

@@ -194,3 +194,20 @@ func (s SecretsManager) ForUser(user, account string) Destination {
 // Check refuses a secret name Secrets Manager would refuse, before any key
 // exists (a template can make one: a user name may hold a comma).
 func (s SecretsManager) Check() error { return iamx.ValidateSecretID("--secret-id", s.SecretID) }
+
+// Precheck refuses, before any key exists, a secret that holds something
+// other than a JSON object, and a missing secret named by its ARN.
+func (s SecretsManager) Precheck(ctx context.Context) error {
+	cur, found, err := s.Store.CurrentSecret(ctx, s.SecretID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read %s: %w", s.Describe(), err)
+	case !found && strings.HasPrefix(s.SecretID, "arn:"):
+		return &iamx.InputError{Field: "--secret-id", Value: s.SecretID, Rule: "no such secret, and keyrot creates a missing secret from a name, not from an ARN"}
+	case found:
+		if _, err := MergeKeyJSON(cur.Value.Reveal(), "", iamx.Secret{}); err != nil {
+			return &iamx.InputError{Field: "--secret-id", Value: s.SecretID, Rule: err.Error()}
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/keyrot/keyrot/iamx"
 )
@@ -147,4 +148,24 @@ func paramFromRecord(store ParameterStore, rec destRecord, newKeyID string) (SSM
 	prev, _ := strconv.ParseInt(rec.PrevVer, 10, 64)
 	return SSMParameter{Store: store, Name: rec.Parameter, KMSKeyID: rec.KMSKeyID},
 		paramDelivery{Previous: prev, KeyID: rec.KMSKeyID, KeyIDNew: newKeyID}
+}
+
+// Precheck refuses, before any key exists, a parameter that is not a
+// SecureString or does not hold a JSON object.
+func (p SSMParameter) Precheck(ctx context.Context) error {
+	vs, found, err := p.Store.ParameterHistory(ctx, p.Name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", p.Describe(), err)
+	}
+	if !found || len(vs) == 0 {
+		return nil
+	}
+	cur := vs[len(vs)-1]
+	if cur.Type != "SecureString" {
+		return &iamx.InputError{Field: "--ssm-parameter", Value: p.Name, Rule: fmt.Sprintf("the parameter is a %s, not a SecureString: keyrot writes secrets only encrypted", cur.Type)}
+	}
+	if _, err := MergeKeyJSON(cur.Value.Reveal(), "", iamx.Secret{}); err != nil {
+		return &iamx.InputError{Field: "--ssm-parameter", Value: p.Name, Rule: strings.Replace(err.Error(), "secret", "parameter", 1)}
+	}
+	return nil
 }
