@@ -40,12 +40,12 @@ func TestSecretsManagerAgainstMoto(t *testing.T) {
 				t.Errorf("stage on a missing secret: %v", err)
 			}
 			d := rotate.SecretsManager{Store: c, SecretID: "app/aws"}
-			undoCreate, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIAFIRSTKEY00000001"}, Secret: iamx.NewSecret("first")})
+			undoCreate, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIAFIRSTKEYEXAMPLE1"}, Secret: iamx.NewSecret("first")})
 			if err != nil {
 				t.Fatal(err)
 			}
 			note()
-			for i, id := range []string{"AKIASECONDKEY0000002", "AKIATHIRDKEY00000003"} {
+			for i, id := range []string{"AKIASECONDKYEXAMPLE2", "AKIATHIRDKEYEXAMPLE3"} {
 				undo, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: id}, Secret: iamx.NewSecret("s" + id)})
 				if err != nil {
 					t.Fatal(err)

@@ -24,10 +24,10 @@ func TestSSMParameterAgainstMoto(t *testing.T) {
 				t.Fatalf("missing parameter: found %v, %v", found, err)
 			}
 			d := rotate.SSMParameter{Store: c, Name: "/ci/app", KMSKeyID: "alias/ci"}
-			if _, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIAFIRSTKEY00000001"}, Secret: iamx.NewSecret("first")}); err != nil {
+			if _, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIAFIRSTKEYEXAMPLE1"}, Secret: iamx.NewSecret("first")}); err != nil {
 				t.Fatal(err)
 			}
-			undo, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIASECONDKEY0000002"}, Secret: iamx.NewSecret("second")})
+			undo, err := d.Deliver(ctx, iamx.NewKey{Key: iamx.Key{ID: "AKIASECONDKYEXAMPLE2"}, Secret: iamx.NewSecret("second")})
 			if err != nil {
 				t.Fatal(err)
 			}
