@@ -108,6 +108,7 @@ func addRotationFlags(c *cobra.Command, o *rotateOptions) {
 	fl.StringVar(&o.SecretID, "secret-id", "", "AWS Secrets Manager secret of each user, a name with {user} (and {account}) such as 'ci/{user}/aws', that receives the new key as JSON; created if missing")
 	fl.StringVar(&o.Parameter, "ssm-parameter", "", "SSM Parameter Store SecureString of each user, a name with {user} (and {account}) such as '/ci/{user}/aws', that receives the new key as JSON; created if missing")
 	fl.StringVar(&o.KMSKeyID, "kms-key-id", "", "with --secret-id or --ssm-parameter: KMS key that encrypts what keyrot creates (default aws/secretsmanager, alias/aws/ssm)")
+	addGitHubFlags(c, o)
 	fl.BoolVar(&o.NoVerify, "no-verify", false, "skip verifying new keys with STS")
 	fl.DurationVar(&o.Wait, "wait", o.Wait, "how long to wait for a new key to work (IAM propagation)")
 	fl.DurationVar(&o.PollInterval, "verify-interval", o.PollInterval, "time between verification calls")
@@ -124,7 +125,7 @@ func (o *enforceOptions) validate(c *cobra.Command) error {
 	if err := o.rotateOptions.validate(c); err != nil {
 		return err
 	}
-	if o.Policy.MaxAge > 0 && !o.DryRun && !o.Stdout && o.Exec == "" && o.SecretID == "" && o.Parameter == "" {
+	if o.Policy.MaxAge > 0 && !o.DryRun && !o.Stdout && o.Exec == "" && o.SecretID == "" && o.Parameter == "" && o.GitHubRepo == "" && o.GitHubOrg == "" {
 		return usageErrorf("enforce rotates keys older than --max-age %s: choose where the new secrets go with --secret-id 'NAME/{user}', --exec CMD or --stdout (or pass --max-age 0 to only deactivate and delete)", formatAge(o.Policy.MaxAge))
 	}
 	return nil

@@ -3,10 +3,13 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/rotate/github"
 )
 
 // Factory carries what every command needs. Client is lazy so that --help,
@@ -16,6 +19,9 @@ type Factory struct {
 	Now    func() time.Time
 	Global *globalOptions
 	Client func(context.Context) (*iamx.Client, error)
+	// GitHub is the GitHub API client of the Actions secrets destination,
+	// built on first use from GH_TOKEN or GITHUB_TOKEN and GITHUB_API_URL.
+	GitHub func() *github.Client
 	// Title heads a --query result drawn as a table, as the AWS CLI's
 	// operation name does (ListAccessKeys for keyrot list).
 	Title string
@@ -38,6 +44,17 @@ func newFactory(ios *IOStreams) *Factory {
 			client, err = iamx.Load(ctx, f.Global.loadOptions(ios))
 		})
 		return client, err
+	}
+	var ghOnce sync.Once
+	var gh *github.Client
+	f.GitHub = func() *github.Client {
+		ghOnce.Do(func() {
+			gh = github.New(os.Getenv("GITHUB_API_URL"), github.TokenFromEnv(os.Getenv), &http.Client{Timeout: 60 * time.Second})
+			if f.Global.Debug {
+				gh.Debug = func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, "debug: "+format+"\n", args...) }
+			}
+		})
+		return gh
 	}
 	return f
 }

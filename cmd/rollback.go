@@ -75,7 +75,7 @@ func runRollback(ctx context.Context, opts *rollbackOptions) error {
 	}
 	res, err := rotate.Rollback(ctx, rs.client, rotate.RollbackOptions{
 		User: opts.User, Caller: rs.caller, Signer: rs.signer, Force: opts.Force,
-		DeleteNew: opts.DeleteNew, StateDir: opts.StateDir, Now: opts.f.Now, DryRun: opts.DryRun, Secrets: rs.client, Parameters: rs.client,
+		DeleteNew: opts.DeleteNew, StateDir: opts.StateDir, Now: opts.f.Now, DryRun: opts.DryRun, Secrets: rs.client, Parameters: rs.client, GitHub: githubAPI(opts.f),
 	})
 	if err != nil {
 		return rotateError(err, user)

@@ -33,6 +33,12 @@ type rotateOptions struct {
 	Stdout          bool
 	Exec            string
 
+	GitHubRepo        string
+	GitHubEnvironment string
+	GitHubOrg         string
+	GitHubVisibility  string
+	GitHubNames       string
+
 	NoVerify     bool
 	Wait         time.Duration
 	PollInterval time.Duration
@@ -138,21 +144,70 @@ func addDestinationFlags(c *cobra.Command, opts *rotateOptions) {
 	fl.StringVar(&opts.SecretID, "secret-id", "", "AWS Secrets Manager secret (name or ARN; {user} and {account} are filled in) that receives the new key as JSON {AccessKeyId, SecretAccessKey}; created if missing")
 	fl.StringVar(&opts.Parameter, "ssm-parameter", "", "SSM Parameter Store SecureString ({user} and {account} are filled in) that receives the new key as the same JSON; created if missing")
 	fl.StringVar(&opts.KMSKeyID, "kms-key-id", "", "with --secret-id or --ssm-parameter: KMS key that encrypts a secret or parameter keyrot creates (default aws/secretsmanager, alias/aws/ssm)")
+	addGitHubFlags(c, opts)
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "skip verifying the new key with STS")
 	fl.DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the new key to work (IAM propagation)")
 	fl.DurationVar(&opts.PollInterval, "verify-interval", opts.PollInterval, "time between verification calls")
 	fl.IntVar(&opts.Successes, "verify-successes", opts.Successes, "consecutive successful STS calls that count as verified")
 }
 
+// addGitHubFlags are the GitHub Actions secrets destination's flags.
+func addGitHubFlags(c *cobra.Command, opts *rotateOptions) {
+	fl := c.Flags()
+	fl.StringVar(&opts.GitHubRepo, "github-secret", "", "GitHub repository OWNER/REPO whose Actions secrets receive the new key (token from GH_TOKEN or GITHUB_TOKEN; API from GITHUB_API_URL)")
+	fl.StringVar(&opts.GitHubEnvironment, "github-environment", "", "with --github-secret: write the secrets of this deployment environment instead of the repository's")
+	fl.StringVar(&opts.GitHubOrg, "github-org", "", "GitHub organization whose Actions secrets receive the new key")
+	fl.StringVar(&opts.GitHubVisibility, "github-visibility", "", "with --github-org: which repositories see the secrets: all, private or selected (default: an existing secret's, with its selected repositories; private for a new one)")
+	fl.StringVar(&opts.GitHubNames, "github-secret-names", "", "names of the two GitHub secrets, ID,SECRET (default AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY)")
+}
+
 // hasDestination reports whether a destination flag was given.
 func (o *rotateOptions) hasDestination() bool {
-	return o.ProfileName != "" || o.Stdout || o.Exec != "" || o.CredentialsFile != "" || o.SecretID != "" || o.Parameter != ""
+	return o.ProfileName != "" || o.CredentialsFile != "" || o.hasOther()
 }
 
 // hasOther reports whether a destination other than a credentials file
 // was given.
 func (o *rotateOptions) hasOther() bool {
-	return o.Stdout || o.Exec != "" || o.SecretID != "" || o.Parameter != ""
+	return o.Stdout || o.Exec != "" || o.SecretID != "" || o.Parameter != "" || o.GitHubRepo != "" || o.GitHubOrg != ""
+}
+
+// githubDestinations are the GitHub destinations the flags name, with
+// their names passed through name (which fills {user} and {account}).
+func (o *rotateOptions) githubDestinations(api rotate.GitHubAPI, name func(string) string) []rotate.Destination {
+	idName, secretName, _ := strings.Cut(o.GitHubNames, ",")
+	var ds []rotate.Destination
+	if o.GitHubRepo != "" {
+		ds = append(ds, rotate.GitHubSecrets{API: api, Repo: name(o.GitHubRepo), Environment: name(o.GitHubEnvironment),
+			IDName: name(idName), SecretName: name(secretName)})
+	}
+	if o.GitHubOrg != "" {
+		ds = append(ds, rotate.GitHubSecrets{API: api, Org: name(o.GitHubOrg), Visibility: o.GitHubVisibility,
+			IDName: name(idName), SecretName: name(secretName)})
+	}
+	return ds
+}
+
+// validateGitHub checks the GitHub flags, templates filled in as one
+// user's name would fill them.
+func (o *rotateOptions) validateGitHub() error {
+	switch {
+	case o.GitHubEnvironment != "" && o.GitHubRepo == "":
+		return usageErrorf("--github-environment goes with --github-secret OWNER/REPO, the repository the environment belongs to")
+	case o.GitHubVisibility != "" && o.GitHubOrg == "":
+		return usageErrorf("--github-visibility goes with --github-org ORG: repository and environment secrets have no visibility")
+	case o.GitHubNames != "" && o.GitHubRepo == "" && o.GitHubOrg == "":
+		return usageErrorf("--github-secret-names goes with --github-secret or --github-org")
+	case o.GitHubNames != "" && strings.Count(o.GitHubNames, ",") != 1:
+		return usageErrorf("invalid --github-secret-names %q: give two names, ID,SECRET, such as AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY", o.GitHubNames)
+	}
+	sample := func(s string) string { return rotate.ExpandName(s, "user", "123456789012") }
+	for _, d := range o.githubDestinations(nil, sample) {
+		if err := d.(rotate.GitHubSecrets).Check(); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	return nil
 }
 
 // validateDestination checks the destination and verification flags.
@@ -171,6 +226,9 @@ func (o *rotateOptions) validateDestination() error {
 		if err := iamx.ValidateSecretID("--secret-id", rotate.ExpandName(o.SecretID, "user", "123456789012")); err != nil {
 			return usageErrorf("%v", err)
 		}
+	}
+	if err := o.validateGitHub(); err != nil {
+		return err
 	}
 	if o.CredentialsFile != "" && o.ProfileName == "" && o.hasOther() {
 		return usageErrorf("--credentials-file goes with --profile-name, which names the profile that receives the key")
@@ -265,7 +323,7 @@ func (o *rotateOptions) openSession(ctx context.Context) (*rotationSession, erro
 			return nil, usageErrorf("the caller %s is a role session, which has no access keys: pass --user NAME", id.ARN)
 		}
 		rs.caller = id
-	} else if strings.Contains(o.SecretID+o.Parameter, "{account}") {
+	} else if strings.Contains(o.SecretID+o.Parameter+o.GitHubRepo+o.GitHubEnvironment+o.GitHubOrg+o.GitHubNames, "{account}") {
 		// The account fills the destination's name.
 		id, err := c.CallerIdentity(ctx)
 		if err != nil {
@@ -307,6 +365,7 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 	if o.Stdout {
 		ds = append(ds, rotate.Stdout{W: f.IO.Out})
 	}
+	ds = append(ds, o.githubDestinations(o.githubAPI(), name)...)
 	if len(ds) == 1 {
 		return ds[0], nil
 	}
@@ -400,6 +459,7 @@ func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) ro
 		Destination:    dest,
 		Secrets:        rs.client,
 		Parameters:     rs.client,
+		GitHub:         o.githubAPI(),
 		Verify:         !o.NoVerify,
 		Wait:           o.Wait,
 		PollInterval:   o.PollInterval,
@@ -412,6 +472,16 @@ func (o *rotateOptions) options(rs *rotationSession, dest rotate.Destination) ro
 		StateDir: o.StateDir,
 		DryRun:   o.DryRun,
 	}
+}
+
+// githubAPI is the GitHub client, nil when the factory has none (tests).
+func (o *rotateOptions) githubAPI() rotate.GitHubAPI { return githubAPI(o.f) }
+
+func githubAPI(f *Factory) rotate.GitHubAPI {
+	if f.GitHub == nil {
+		return nil
+	}
+	return f.GitHub()
 }
 
 func (o *rotateOptions) onStep(s rotate.Step) {

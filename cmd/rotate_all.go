@@ -83,7 +83,7 @@ func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 		if r.OldKeyID != "" {
 			return usageErrorf("--access-key-id names one key; with --all-users each user's old key is picked by --older-than")
 		}
-		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" && r.SecretID == "" && r.Parameter == "" {
+		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" && r.SecretID == "" && r.Parameter == "" && r.GitHubRepo == "" && r.GitHubOrg == "" {
 			return usageErrorf("rotate --all-users needs somewhere to put each user's new secret: --secret-id 'NAME/{user}' (Secrets Manager), --ssm-parameter '/NAME/{user}', --exec CMD (it gets the key and KEYROT_USER in its environment) or --stdout")
 		}
 	}
@@ -208,6 +208,9 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 	if opts.SecretID != "" && !strings.Contains(opts.SecretID, "{user}") {
 		return usageErrorf("invalid --secret-id %q: in fleet mode each user needs a secret of their own: put {user} in the name, such as 'ci/{user}/aws'", opts.SecretID)
 	}
+	if (opts.GitHubRepo != "" || opts.GitHubOrg != "") && !strings.Contains(opts.GitHubRepo+opts.GitHubEnvironment+opts.GitHubOrg+opts.GitHubNames, "{user}") {
+		return usageErrorf("in fleet mode each user needs GitHub secrets of their own: put {user} in --github-secret, --github-environment or --github-secret-names, such as --github-secret-names 'AWS_ACCESS_KEY_ID_{user},AWS_SECRET_ACCESS_KEY_{user}'")
+	}
 	if opts.Parameter != "" && !strings.Contains(opts.Parameter, "{user}") {
 		return usageErrorf("invalid --ssm-parameter %q: in fleet mode each user needs a parameter of their own: put {user} in the name, such as '/ci/{user}/aws'", opts.Parameter)
 	}
@@ -233,6 +236,7 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		if dest != nil {
 			ds = append(ds, dest) // --exec or --stdout: after the stores
 		}
+		ds = append(ds, opts.githubDestinations(opts.githubAPI(), func(s string) string { return s })...)
 		switch len(ds) {
 		case 1:
 			dest = ds[0]

@@ -57,6 +57,11 @@ type destRecord struct {
 	// PrevPrevVer held AWSPREVIOUS before the rotation.
 	PrevPrevVer string `json:"before_previous_version,omitempty"`
 	CreatedNew  bool   `json:"created,omitempty"`
+	// GitHub names GitHub Actions secrets. MayHold is set before their
+	// first write and cleared only when GitHub refused it: while set, the
+	// secrets may hold the new key, which then is never deleted.
+	GitHub  *githubRecord `json:"github,omitempty"`
+	MayHold bool          `json:"may_hold,omitempty"`
 }
 
 func recordOf(d Destination) destRecord {
@@ -76,6 +81,10 @@ func recordOf(d Destination) destRecord {
 	case SSMParameter:
 		return destRecord{Kind: KindSSMParameter, Where: d.Describe(), Parameter: d.Name, KMSKeyID: d.KMSKeyID}
 	case *SSMParameter:
+		return recordOf(*d)
+	case GitHubSecrets:
+		return destRecord{Kind: KindGitHub, Where: d.Describe(), GitHub: d.record()}
+	case *GitHubSecrets:
 		return recordOf(*d)
 	case nil:
 		return destRecord{}

@@ -28,12 +28,16 @@ const (
 	jDone           = "done"
 	jRolledBack     = "rolled-back"
 	jAborted        = "aborted" // failed before the new key existed
+	// jHeld: the rotation stopped with both keys Active because a
+	// destination that can be neither read back nor undone may hold the
+	// new key (HeldError). The next run finishes or keeps holding.
+	jHeld = "held"
 )
 
 var journalSteps = map[string]bool{
 	jStarted: true, jDeleteInactive: true, jCreating: true, jCreated: true, jDelivering: true,
 	jDelivered: true, jVerified: true, jOldKey: true, jRollingBack: true, jDone: true,
-	jRolledBack: true, jAborted: true,
+	jRolledBack: true, jAborted: true, jHeld: true,
 }
 
 const journalVersion = 1
@@ -186,7 +190,7 @@ func (s store) save(j *journal) error {
 
 func (rec *destRecord) valid() error {
 	switch rec.Kind {
-	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager, KindSSMParameter:
+	case "", KindCredentialsFile, KindStdout, KindExec, KindOther, KindSecretsManager, KindSSMParameter, KindGitHub:
 	default:
 		return fmt.Errorf("journal: unknown destination kind %q", rec.Kind)
 	}
@@ -197,6 +201,8 @@ func (rec *destRecord) valid() error {
 		return errors.New("journal: Secrets Manager destination without a secret ID")
 	case rec.Kind == KindSSMParameter && rec.Parameter == "":
 		return errors.New("journal: SSM destination without a parameter name")
+	case rec.Kind == KindGitHub && (rec.GitHub == nil || (rec.GitHub.Repo == "") == (rec.GitHub.Org == "")):
+		return errors.New("journal: GitHub destination without one repository or organization")
 	}
 	return nil
 }

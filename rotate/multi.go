@@ -44,19 +44,23 @@ func (m Destinations) Deliver(ctx context.Context, k iamx.NewKey) (func() error,
 	return undoAll(undos), nil
 }
 
-// ordered puts the revertible destinations first.
+// ordered puts the revertible destinations first and GitHub's, which can
+// be neither undone nor read back, last.
 func (m Destinations) ordered() []Destination {
 	out := slices.Clone([]Destination(m))
-	slices.SortStableFunc(out, func(a, b Destination) int {
-		switch ra, rb := revertible(a), revertible(b); {
-		case ra && !rb:
-			return -1
-		case rb && !ra:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b Destination) int { return deliveryRank(a) - deliveryRank(b) })
 	return out
+}
+
+func deliveryRank(d Destination) int {
+	switch d.(type) {
+	case GitHubSecrets, *GitHubSecrets:
+		return 2
+	}
+	if revertible(d) {
+		return 0
+	}
+	return 1
 }
 
 // ForUser fills {user} and {account} in every destination's name.
@@ -136,6 +140,18 @@ func (j *journal) where() string {
 	return strings.Join(w, ", ")
 }
 
+// heldBy are the destinations that may hold the new key and can be
+// neither read back nor undone (GitHub Actions secrets).
+func (j *journal) heldBy() []*destRecord {
+	var out []*destRecord
+	for _, rec := range j.records() {
+		if rec.MayHold {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
 // delivered reports whether any destination took the key.
 func (j *journal) delivered() bool {
 	for _, rec := range j.records() {
@@ -189,6 +205,12 @@ func (o Options) findAgain(ctx context.Context, rec *destRecord, newKeyID string
 			f.undo = sm.undoFor(d)
 		}
 		return f, nil
+	case KindGitHub:
+		if o.GitHub == nil || rec.GitHub == nil {
+			return found{}, nil
+		}
+		// GitHub never returns a secret: found, never holding.
+		return found{dest: githubFromRecord(o.GitHub, rec.GitHub)}, nil
 	case KindSSMParameter:
 		if o.Parameters == nil {
 			return found{}, nil

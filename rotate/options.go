@@ -83,6 +83,9 @@ type Options struct {
 	// and puts back what it held.
 	Secrets    SecretStore
 	Parameters ParameterStore
+	// GitHub reaches GitHub Actions secrets a journal names, to write
+	// them again after a crash.
+	GitHub GitHubAPI
 
 	// Verify polls STS with the new key until it names U Successes times
 	// in a row, for at most Wait, every PollInterval.

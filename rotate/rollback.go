@@ -31,6 +31,7 @@ type RollbackOptions struct {
 	// names.
 	Secrets    SecretStore
 	Parameters ParameterStore
+	GitHub     GitHubAPI
 }
 
 // RollbackResult reports a rollback. It never holds a secret.
@@ -64,7 +65,7 @@ type RollbackResult struct {
 // Active and the older Inactive. Anything else is refused with an
 // *AmbiguousError. It takes U's lock like Run.
 func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResult, error) {
-	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir, Secrets: ro.Secrets, Parameters: ro.Parameters,
+	o := Options{User: ro.User, Caller: ro.Caller, Signer: ro.Signer, Force: ro.Force, StateDir: ro.StateDir, Secrets: ro.Secrets, Parameters: ro.Parameters, GitHub: ro.GitHub,
 		LockWait: ro.LockWait, Now: ro.Now, Sleep: ro.Sleep, OnStep: ro.OnStep}.withDefaults()
 	name, apiUser, err := o.target()
 	if err != nil {
@@ -178,6 +179,9 @@ func rollbackTarget(o Options, name string, j *journal, ks []iamx.Key, out *Roll
 		var undos []func() error
 		var dests Destinations
 		for _, dr := range j.records() {
+			if dr.Kind == KindGitHub && dr.MayHold {
+				out.Explanation += fmt.Sprintf("; %s still hold %s, which keyrot cannot undo: set them to the old key's ID and secret", dr.Where, nw.ID)
+			}
 			if !dr.Delivered || !revertibleKind(dr.Kind) {
 				continue
 			}

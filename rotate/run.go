@@ -361,6 +361,20 @@ func (r *runner) deliverTo(ctx context.Context, d Destination, jd *destRecord, u
 		}
 		r.delivered, jd.Delivered = true, true
 		return r.save(jDelivering)
+	case GitHubSecrets:
+		// Recorded first: from now on GitHub may hold the new key.
+		jd.MayHold = true
+		if err := r.save(jDelivering); err != nil {
+			return err
+		}
+		mayHold, err := d.deliver(ctx, r.newKey)
+		jd.MayHold = mayHold
+		if err != nil {
+			_ = r.save(jDelivering)
+			return err
+		}
+		r.delivered, jd.Delivered = true, true
+		return r.save(jDelivering)
 	}
 	undo, backup, err := deliver(ctx, d, r.newKey)
 	push(undo)
@@ -381,6 +395,8 @@ func withOldKey(d Destination, oldKeyID string) Destination {
 	case *SSMParameter:
 		return *d
 	case *CredentialsFile:
+		return *d
+	case *GitHubSecrets:
 		return *d
 	case Exec:
 		d.OldKeyID = oldKeyID

@@ -104,6 +104,9 @@ func (r *runner) fail(ctx context.Context, step string, cause error) error {
 	interrupted := ctx.Err() != nil
 	cctx, cancel := r.cleanupContext(ctx)
 	defer cancel()
+	if len(r.j.heldBy()) > 0 {
+		return r.hold(cctx, step, cause, interrupted)
+	}
 	var st undoState
 	rbErr := r.step(StepRollback, "after "+step+" failed", func() error {
 		st = r.undoRotation(cctx, false)
@@ -273,12 +276,33 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 	// A replacement may have deleted its old key on purpose
 	// (--delete-inactive): a missing old key proves nothing then.
 	oldGone := old == nil && !j.replacement()
+	// GitHub's secrets may hold the new key: it is never deleted here.
+	// With its secret known again, they are written again and the
+	// rotation goes on; without, it finishes only when they got the whole
+	// key and the user takes the verification on (--no-verify).
+	held := nw != nil && len(j.heldBy()) > 0 && !rollbackOnly && j.Step != jRollingBack
+	heldDone := held && !inDest && j.heldDelivered() && !r.o.Verify
+	if held && !inDest && !heldDone {
+		return rec, false, r.hold(ctx, StepRecover, errors.New("an earlier rotation stopped after writing GitHub Actions secrets"), ctx.Err() != nil)
+	}
 	forward := !rollbackOnly && nw != nil && j.Step != jRollingBack &&
-		(j.Step == jVerified || j.Step == jOldKey || inDest || oldGone)
+		(j.Step == jVerified || j.Step == jOldKey || inDest || oldGone || heldDone)
+	if forward && inDest {
+		if err := r.redeliverGitHub(ctx, j); err != nil {
+			if len(j.heldBy()) > 0 {
+				return rec, false, r.hold(ctx, StepRecover, err, ctx.Err() != nil)
+			}
+			forward = false
+			rec.Detail = fmt.Sprintf("the GitHub secrets could not be written (%v); ", err)
+		}
+	}
 	if forward && j.Step != jVerified && j.Step != jOldKey && !oldGone && r.o.Verify {
 		if verr := r.verify(ctx, j.NewKeyID, secret); verr != nil {
 			if ctx.Err() != nil {
 				return rec, false, &InterruptedError{Step: StepRecover, Err: ctx.Err()}
+			}
+			if len(j.heldBy()) > 0 {
+				return rec, false, r.hold(ctx, StepRecover, verr, false)
 			}
 			forward = false
 			rec.Detail = fmt.Sprintf("the new key did not verify (%v); ", verr)
@@ -338,6 +362,9 @@ func (r *runner) recover(ctx context.Context, j *journal, rollbackOnly, deleteNe
 	}
 	if st.restored != "" {
 		rec.Detail += "; restored " + st.restored
+	}
+	for _, h := range j.heldBy() {
+		rec.Detail += fmt.Sprintf("; %s may still hold %s, which keyrot cannot undo: set them to a working key", h.Where, j.NewKeyID)
 	}
 	return rec, false, r.save(jRolledBack)
 }

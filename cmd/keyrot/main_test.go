@@ -192,6 +192,7 @@ func setupSimulator(env *testscript.Env) error {
 	seedElsewhere(srv, srv.Keys("alice")[0].ID, now)
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            srv.URL(),
+		"GITHUB_API_URL":              srv.URL() + iamsim.GitHubAPIPrefix,
 		"AWS_ACCESS_KEY_ID":           srv.Keys("admin")[0].ID,
 		"AWS_SECRET_ACCESS_KEY":       srv.Keys("admin")[0].Secret,
 		"AWS_REGION":                  "us-east-1",
@@ -265,7 +266,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		return n
 	}
-	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" && args[0] != "secret" && args[0] != "param" {
+	if neg && args[0] != "status" && args[0] != "calls" && args[0] != "nkeys" && args[0] != "secret" && args[0] != "param" && args[0] != "gh-secret" {
 		ts.Fatalf("sim %s does not support !", args[0])
 	}
 	switch args[0] {
@@ -386,6 +387,61 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		if id, ok := holdsKeyOf(srv, sec.Current, args[2], false); !ok {
 			ts.Fatalf("secret %s holds %s, not a key of %s", args[1], id, args[2])
 		}
+	case "gh-repo":
+		// gh-repo OWNER/REPO [ENVIRONMENT...]: a GitHub repository; prints its ID.
+		fmt.Fprintln(ts.Stdout(), srv.GitHubRepo(args[1], args[2:]...))
+	case "gh-org":
+		need(1)
+		srv.GitHubOrg(args[1])
+	case "gh-token":
+		// gh-token TOKEN [read-only]: a token GitHub accepts.
+		srv.GitHubToken(args[1], len(args) > 2 && args[2] == "read-only")
+	case "gh-set":
+		// gh-set SCOPE NAME VALUE [VISIBILITY [REPO_ID...]]: a secret set by hand.
+		vis := ""
+		var ids []int64
+		if len(args) > 4 {
+			vis = args[4]
+			for _, a := range args[5:] {
+				ids = append(ids, int64(atoi(a)))
+			}
+		}
+		ts.Check(srv.SetGitHubSecret(args[1], args[2], args[3], vis, ids...))
+	case "gh-secret":
+		// gh-secret SCOPE NAME: print the secret's visibility and
+		// repositories (never its value); with !, assert it is absent.
+		// SCOPE is OWNER/REPO, OWNER/REPO/ENVIRONMENT or ORG.
+		need(2)
+		sec, ok := srv.GitHubSecretOf(args[1], args[2])
+		if neg {
+			if ok {
+				ts.Fatalf("GitHub secret %s of %s exists", args[2], args[1])
+			}
+			break
+		}
+		if !ok {
+			ts.Fatalf("no GitHub secret %s of %s", args[2], args[1])
+		}
+		fmt.Fprintf(ts.Stdout(), "visibility=%s\nrepos=%v\n", sec.Visibility, sec.Repos)
+	case "gh-holds":
+		// gh-holds SCOPE ID_NAME SECRET_NAME USER: the two GitHub secrets
+		// hold one of USER's Active keys, ID and secret as IAM issued it.
+		need(4)
+		id, _ := srv.GitHubSecretOf(args[1], args[2])
+		secret, _ := srv.GitHubSecretOf(args[1], args[3])
+		value, _ := json.Marshal(map[string]string{"AccessKeyId": id.Value, "SecretAccessKey": secret.Value})
+		if got, ok := holdsKeyOf(srv, string(value), args[4], true); !ok {
+			ts.Fatalf("GitHub secrets %s, %s of %s hold %q, not an Active key of %s", args[2], args[3], args[1], got, args[4])
+		}
+	case "gh-value":
+		// gh-value SCOPE NAME: print the secret's value (the key ID's
+		// secret only: a test never prints a secret access key).
+		need(2)
+		sec, _ := srv.GitHubSecretOf(args[1], args[2])
+		if strings.Contains(strings.ToUpper(args[2]), "SECRET") {
+			ts.Fatalf("gh-value prints key IDs only")
+		}
+		fmt.Fprintln(ts.Stdout(), sec.Value)
 	case "drop-response":
 		need(1)
 		srv.DropNextResponse(args[1])

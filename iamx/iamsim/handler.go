@@ -58,6 +58,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	if strings.HasPrefix(r.URL.Path, GitHubAPIPrefix+"/") {
+		s.serveGitHub(w, r, body)
+		return
+	}
 	ja := route(r)
 	var p params
 	var perr *apiError

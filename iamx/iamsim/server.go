@@ -16,9 +16,12 @@
 //
 // It also serves inline user policies (honouring their Deny on session
 // tokens by aws:TokenIssueTime), STS GetAccessKeyInfo, CloudTrail
-// LookupEvents from the calls it served, and Account ListRegions.
+// LookupEvents from the calls it served, Account ListRegions, Secrets
+// Manager, SSM Parameter Store, and GitHub's Actions secrets API under
+// GitHubAPIPrefix.
 //
-// The package imports only the standard library, so its signature check is
+// The package imports only the standard library (and nacl/box, to open
+// the sealed boxes GitHub's API receives), so its signature check is
 // independent of the SDK signer it is tested against.
 package iamsim
 
@@ -93,6 +96,12 @@ type Server struct {
 	secrets   []*smSecret // Secrets Manager, every region
 	secretCtr uint64
 	params    map[string]*ssmParam // SSM Parameter Store, by region + "\x00" + name
+
+	// GitHub's Actions secrets API (github.go); nil until first used.
+	ghRepos   map[string]*ghRepo  // by lower-case OWNER/NAME
+	ghOrgs    map[string]*ghScope // by lower-case name
+	ghTokens  map[string]bool     // token → may write
+	ghRepoCtr uint64
 
 	seeders []func(*Server) error
 	closed  sync.Once
