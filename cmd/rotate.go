@@ -172,18 +172,21 @@ func (o *rotateOptions) hasOther() bool {
 	return o.Stdout || o.Exec != "" || o.SecretID != "" || o.Parameter != "" || o.GitHubRepo != "" || o.GitHubOrg != ""
 }
 
-// githubDestinations are the GitHub destinations the flags name, with
-// their names passed through name (which fills {user} and {account}).
-func (o *rotateOptions) githubDestinations(api rotate.GitHubAPI, name func(string) string) []rotate.Destination {
+// githubDestinations are the GitHub destinations the flags name; with a
+// user, {user} and {account} are filled in (rotate.GitHubSecrets.ForUser).
+func (o *rotateOptions) githubDestinations(api rotate.GitHubAPI, user, account string) []rotate.Destination {
 	idName, secretName, _ := strings.Cut(o.GitHubNames, ",")
 	var ds []rotate.Destination
 	if o.GitHubRepo != "" {
-		ds = append(ds, rotate.GitHubSecrets{API: api, Repo: name(o.GitHubRepo), Environment: name(o.GitHubEnvironment),
-			IDName: name(idName), SecretName: name(secretName)})
+		ds = append(ds, rotate.GitHubSecrets{API: api, Repo: o.GitHubRepo, Environment: o.GitHubEnvironment, IDName: idName, SecretName: secretName})
 	}
 	if o.GitHubOrg != "" {
-		ds = append(ds, rotate.GitHubSecrets{API: api, Org: name(o.GitHubOrg), Visibility: o.GitHubVisibility,
-			IDName: name(idName), SecretName: name(secretName)})
+		ds = append(ds, rotate.GitHubSecrets{API: api, Org: o.GitHubOrg, Visibility: o.GitHubVisibility, IDName: idName, SecretName: secretName})
+	}
+	if user != "" {
+		for i, d := range ds {
+			ds[i] = d.(rotate.GitHubSecrets).ForUser(user, account)
+		}
 	}
 	return ds
 }
@@ -201,8 +204,7 @@ func (o *rotateOptions) validateGitHub() error {
 	case o.GitHubNames != "" && strings.Count(o.GitHubNames, ",") != 1:
 		return usageErrorf("invalid --github-secret-names %q: give two names, ID,SECRET, such as AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY", o.GitHubNames)
 	}
-	sample := func(s string) string { return rotate.ExpandName(s, "user", "123456789012") }
-	for _, d := range o.githubDestinations(nil, sample) {
+	for _, d := range o.githubDestinations(nil, "user", "123456789012") {
 		if err := d.(rotate.GitHubSecrets).Check(); err != nil {
 			return usageErrorf("%v", err)
 		}
@@ -365,7 +367,7 @@ func (o *rotateOptions) destination(rs *rotationSession, user string) (rotate.De
 	if o.Stdout {
 		ds = append(ds, rotate.Stdout{W: f.IO.Out})
 	}
-	ds = append(ds, o.githubDestinations(o.githubAPI(), name)...)
+	ds = append(ds, o.githubDestinations(o.githubAPI(), user, rs.caller.Account)...)
 	if len(ds) == 1 {
 		return ds[0], nil
 	}

@@ -236,7 +236,7 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		if dest != nil {
 			ds = append(ds, dest) // --exec or --stdout: after the stores
 		}
-		ds = append(ds, opts.githubDestinations(opts.githubAPI(), func(s string) string { return s })...)
+		ds = append(ds, opts.githubDestinations(opts.githubAPI(), "", "")...)
 		switch len(ds) {
 		case 1:
 			dest = ds[0]

@@ -77,12 +77,30 @@ func (g GitHubSecrets) Describe() string {
 	return fmt.Sprintf("GitHub Actions secrets %s and %s of %s", id, secret, g.scope())
 }
 
-// ForUser fills {user} and {account} in every name.
+// ForUser fills {user} and {account} in every name. In the secrets'
+// names, {user} is the user name with every character GitHub does not
+// allow there (IAM allows +=,.@-) replaced by '_': ci-bot's secret is
+// AWS_ACCESS_KEY_ID_ci_bot (GitHub shows it as AWS_ACCESS_KEY_ID_CI_BOT).
 func (g GitHubSecrets) ForUser(user, account string) Destination {
-	for _, p := range []*string{&g.Repo, &g.Environment, &g.Org, &g.IDName, &g.SecretName} {
+	for _, p := range []*string{&g.Repo, &g.Environment, &g.Org} {
 		*p = ExpandName(*p, user, account)
 	}
+	safe := SecretNameUser(user)
+	for _, p := range []*string{&g.IDName, &g.SecretName} {
+		*p = ExpandName(*p, safe, account)
+	}
 	return g
+}
+
+// SecretNameUser is user as {user} fills a GitHub secret name.
+func SecretNameUser(user string) string {
+	b := []byte(user)
+	for i, c := range b {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // Check refuses, before any key exists, names GitHub would refuse.

@@ -181,6 +181,7 @@ func setupFleet(env *testscript.Env) error {
 	admin := srv.Keys("admin")[0]
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            srv.URL(),
+		"GITHUB_API_URL":              srv.URL() + iamsim.GitHubAPIPrefix,
 		"AWS_ACCESS_KEY_ID":           admin.ID,
 		"AWS_SECRET_ACCESS_KEY":       admin.Secret,
 		"ADMIN_KEY":                   admin.ID,
@@ -264,6 +265,38 @@ func cmdFleetSim(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%d secrets for %d new keys", n, c)
 		}
 		fmt.Fprintf(ts.Stdout(), "%d secrets\n", n)
+	case "gh-hold":
+		// gh-hold SCOPE ID_NAME SECRET_NAME: every user whose GitHub
+		// secret ID_NAME ({user} filled in) exists in SCOPE finds in it and
+		// in SECRET_NAME an Active key of theirs; one pair per new key.
+		if len(args) != 4 {
+			ts.Fatalf("usage: fleetsim gh-hold SCOPE ID_NAME SECRET_NAME")
+		}
+		n := 0
+		for _, u := range srv.Users() {
+			// {user} in a secret name has '_' for what GitHub refuses.
+			safe := strings.Map(func(r rune) rune {
+				if r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+					return r
+				}
+				return '_'
+			}, u)
+			scope := strings.ReplaceAll(args[1], "{user}", u)
+			id, ok := srv.GitHubSecretOf(scope, strings.ReplaceAll(args[2], "{user}", safe))
+			if !ok {
+				continue
+			}
+			n++
+			secret, _ := srv.GitHubSecretOf(scope, strings.ReplaceAll(args[3], "{user}", safe))
+			value, _ := json.Marshal(map[string]string{"AccessKeyId": id.Value, "SecretAccessKey": secret.Value})
+			if got, ok := holdsKeyOf(srv, string(value), u, true); !ok {
+				ts.Fatalf("the GitHub secrets of %s hold %s, not an Active key of %s", u, got, u)
+			}
+		}
+		if c := srv.CallCount("CreateAccessKey"); n == 0 || n != c {
+			ts.Fatalf("%d GitHub secret pairs for %d new keys", n, c)
+		}
+		fmt.Fprintf(ts.Stdout(), "%d GitHub secret pairs\n", n)
 	case "old-active":
 		if len(args) != 3 {
 			ts.Fatalf("usage: fleetsim old-active MAXAGE N")

@@ -51,3 +51,19 @@ func pad(n uint64) string {
 	}
 	return string(b)
 }
+
+// FuzzGitHubRoute: any path and method is routed or refused, never a
+// panic, and a routed request names an operation.
+func FuzzGitHubRoute(f *testing.F) {
+	for _, p := range []string{"/repos/a/b/actions/secrets/public-key", "/repos/a/b/environments/e/secrets/X",
+		"/orgs/o/actions/secrets/S/repositories", "/orgs/%zz/actions/secrets/S", "/"} {
+		f.Add("PUT", p)
+		f.Add("GET", p)
+	}
+	f.Fuzz(func(t *testing.T, method, path string) {
+		rt, ok := parseGHRoute(method, path)
+		if ok && rt.op == "" {
+			t.Fatalf("%s %q routed to no operation", method, path)
+		}
+	})
+}

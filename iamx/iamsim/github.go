@@ -356,11 +356,20 @@ func (s *Server) ghDispatchLocked(r *http.Request, rt ghRoute, body []byte) (int
 		if sec == nil {
 			return 0, nil, ghErr(http.StatusNotFound, "Not Found")
 		}
-		repos := []map[string]any{}
-		for _, id := range sec.repos {
-			repos = append(repos, map[string]any{"id": id})
+		// Paginated as GitHub does: per_page (default 30, at most 100), page from 1.
+		q := r.URL.Query()
+		per, _ := strconv.Atoi(q.Get("per_page"))
+		if per <= 0 {
+			per = 30
 		}
-		return http.StatusOK, map[string]any{"total_count": len(repos), "repositories": repos}, nil
+		per = min(per, 100)
+		page, _ := strconv.Atoi(q.Get("page"))
+		page = max(page, 1)
+		repos := []map[string]any{}
+		for i := (page - 1) * per; i >= 0 && i < len(sec.repos) && i < page*per; i++ {
+			repos = append(repos, map[string]any{"id": sec.repos[i]})
+		}
+		return http.StatusOK, map[string]any{"total_count": len(sec.repos), "repositories": repos}, nil
 	case strings.HasPrefix(rt.op, "Get"):
 		sec := sc.secrets[strings.ToUpper(rt.secret)]
 		if sec == nil {
