@@ -45,7 +45,7 @@ var exitCodes = []struct {
 	{exitDenied, "access denied, or invalid, expired or missing credentials"},
 	{exitGuard, "refused by a safety guard (lockout, in-use, a release too early)"},
 	{exitRolledBack, "rotation failed and was rolled back: the old key is as it was (Active again, or Inactive for a replacement)"},
-	{exitRollbackFailed, "rotation failed and rollback failed: stderr prints the commands to recover"},
+	{exitRollbackFailed, "rotation failed and rollback failed, or was not done because GitHub secrets may hold the new key: stderr prints the commands to recover"},
 	{exitPartial, "bulk run finished with some users failed"},
 	{exitFindings, "keyrot audit --fail-on-findings found findings"},
 	{exitInterrupted, "interrupted (SIGINT/SIGTERM) after finishing or rolling back the step in flight"},

@@ -76,10 +76,19 @@ create the new key; hand the secret to its destination; verify it with STS
 GetCallerIdentity signed by the new key until it answers 3 times in a row
 (IAM is eventually consistent; up to --wait); then apply --old-key.
 
-Destinations for the new secret (choose one):
+Destinations for the new secret (one or several; revertible ones first,
+GitHub last):
   --profile-name NAME   write it into that profile of the shared credentials
                         file (--credentials-file; atomic, mode 0600, every other
                         line kept, a timestamped backup kept)
+  --secret-id NAME|ARN  AWS Secrets Manager, as JSON {AccessKeyId,
+                        SecretAccessKey}; other fields kept, created if missing
+  --ssm-parameter NAME  SSM Parameter Store SecureString, the same JSON
+  --github-secret OWNER/REPO, --github-org ORG
+                        GitHub Actions secrets AWS_ACCESS_KEY_ID and
+                        AWS_SECRET_ACCESS_KEY (--github-secret-names), sealed
+                        for the repository, --github-environment or
+                        organization; token from GH_TOKEN or GITHUB_TOKEN
   --stdout              print it once as a JSON object
   --exec CMD            run CMD through sh -c with AWS_ACCESS_KEY_ID,
                         AWS_SECRET_ACCESS_KEY, KEYROT_USER and
@@ -89,8 +98,10 @@ When you rotate your own key with credentials from the shared credentials
 file, the default is the profile in use.
 
 Any failure after the new key exists rolls back: the old key is active again,
-the new key is deleted, the credentials file restored (exit 8). If the
-rollback fails too, keyrot prints the commands that finish it (exit 9). A
+the new key is deleted, every destination put back (exit 8). If the
+rollback fails too, keyrot prints the commands that finish it (exit 9).
+GitHub secrets cannot be undone: once they may hold the new key, no key is
+deleted; both stay Active and keyrot prints how to finish or go back (exit 9). A
 journal in the state directory lets a later run finish or undo a rotation
 that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rotateCodes...),
 		Example: `  # Rotate your own key in ~/.aws/credentials (the profile in use)
