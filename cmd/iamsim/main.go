@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen `address`")
 	fs.IntVar(&o.seed, "seed", 0, "create `N` users user-0001… with a deterministic mix of keys")
 	fs.Int64Var(&o.seedValue, "seed-value", 1, "random seed for --seed")
-	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob, carol and ci-bot (with CloudTrail events) and print the admin credentials")
+	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob, carol and ci-bot (with CloudTrail events) and the GitHub repository acme/deploy, and print the admin credentials and a GitHub token")
 	fs.DurationVar(&o.latency, "latency", 0, "latency added to every call, e.g. 20ms")
 	fs.DurationVar(&o.propagation, "propagation-delay", 0, "how long a new access key is refused (IAM eventual consistency)")
 	fs.DurationVar(&o.reportDelay, "report-delay", 0, "how long credential report generation takes")
@@ -105,12 +105,16 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
-	if o.demo {
-		demoEvents(srv, time.Now())
-	}
 	admin := srv.Keys("admin")[0]
 	env := fmt.Sprintf("AWS_ENDPOINT_URL=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n",
 		srv.URL(), admin.ID, admin.Secret)
+	if o.demo {
+		demoEvents(srv, time.Now())
+		// GitHub's Actions secrets API, as GitHub Enterprise Server serves it.
+		srv.GitHubRepo("acme/deploy", "production")
+		srv.GitHubToken(demoGitHubToken, false)
+		env += fmt.Sprintf("GITHUB_API_URL=%s%s\nGH_TOKEN=%s\n", srv.URL(), iamsim.GitHubAPIPrefix, demoGitHubToken)
+	}
 	if o.envFile != "" {
 		if err := writeFileAtomic(o.envFile, []byte(env)); err != nil {
 			return err
@@ -127,6 +131,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "iamsim: stopping after %d calls\n", srv.CallCount(""))
 	return nil
 }
+
+// demoGitHubToken is the token the demo's simulated GitHub accepts.
+const demoGitHubToken = "ghp_keyrotdemo0000000000000000000000000"
 
 // demoUsers is a small account that shows every key state keyrot handles.
 func demoUsers(now time.Time) []iamsim.Option {

@@ -57,9 +57,10 @@ run contain --access-key-id "$ci_key" --output table
 echo; echo "# Who used it, grouped; --output json lists every event for a script."
 run usage --access-key-id "$ci_key" --regions us-east-1,eu-west-1 --output table
 echo; echo "# ci-bot gets a replacement, straight into the Secrets Manager secret its"
-echo "# deploy jobs read (created here; an existing one keeps its other fields)."
-echo "# The contained key stays Inactive."
-run rotate --user ci-bot --verify-interval 200ms --secret-id ci/ci-bot/aws
+echo "# deploy jobs read (created here; an existing one keeps its other fields)"
+echo "# and the GitHub Actions secrets of the repository that deploys with it"
+echo "# (sealed for the repository; written last). The contained key stays Inactive."
+run rotate --user ci-bot --verify-interval 200ms --secret-id ci/ci-bot/aws --github-secret acme/deploy
 run list --user ci-bot --output table
 
 echo; echo "# Errors name the problem and the next step; exit codes are stable."
