@@ -104,8 +104,10 @@ type Client struct {
 	// time), never the token or a body.
 	Debug func(format string, args ...any)
 
-	mu   sync.Mutex
-	keys map[string]PublicKey
+	// fetch serialises the reads of public keys, so that concurrent
+	// rotations of a fleet run read a scope's key once.
+	fetch sync.Mutex
+	keys  map[string]PublicKey
 }
 
 // New returns a client for base ("" is DefaultAPIURL) with token.
@@ -144,9 +146,9 @@ func (noToken) Is(target error) bool { return target == iamx.ErrAccessDenied }
 // and the repository (environment, organization) exists.
 func (c *Client) PublicKey(ctx context.Context, s Scope) (PublicKey, error) {
 	p := s.path() + "/public-key"
-	c.mu.Lock()
+	c.fetch.Lock()
+	defer c.fetch.Unlock()
 	k, ok := c.keys[p]
-	c.mu.Unlock()
 	if ok {
 		return k, nil
 	}
@@ -163,9 +165,7 @@ func (c *Client) PublicKey(ctx context.Context, s Scope) (PublicKey, error) {
 	}
 	k.ID = doc.KeyID
 	copy(k.Key[:], raw)
-	c.mu.Lock()
 	c.keys[p] = k
-	c.mu.Unlock()
 	return k, nil
 }
 
