@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/keyrot/keyrot/iamx/internal/awsjson"
 )
 
 // iamAPI is exactly the part of *iam.Client keyrot calls.
@@ -91,6 +92,7 @@ type Client struct {
 	sm       *secretsClient
 	ssm      *ssmClient
 	requests *atomic.Int64
+	debug    *debugLog // nil without --debug
 	profile  string
 
 	// Sleep waits between polls; tests replace it.
@@ -140,7 +142,8 @@ func Load(ctx context.Context, o LoadOptions) (*Client, error) {
 	c := New(cfg)
 	c.profile = o.Profile
 	if o.Debug != nil {
-		c.cfg.APIOptions = append(c.cfg.APIOptions, debugMiddleware(o.Debug))
+		c.debug = &debugLog{w: o.Debug}
+		c.cfg.APIOptions = append(c.cfg.APIOptions, c.debug.middleware)
 		c.iam = iam.NewFromConfig(c.cfg)
 		c.sts = sts.NewFromConfig(c.cfg)
 	}
@@ -211,7 +214,7 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 func (c *Client) WithCredentials(p aws.CredentialsProvider) *Client {
 	cfg := c.cfg.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(p)
-	n := &Client{cfg: cfg, requests: c.requests, trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: c.Sleep}
+	n := &Client{cfg: cfg, requests: c.requests, debug: c.debug, trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: c.Sleep}
 	n.iam = iam.NewFromConfig(cfg)
 	n.sts = sts.NewFromConfig(cfg)
 	return n
@@ -300,39 +303,64 @@ func countMiddleware(n *atomic.Int64) func(*middleware.Stack) error {
 	}
 }
 
-// debugMiddleware writes one line per HTTP attempt. It wraps the
-// deserializer (first in the deserialize step) so that it sees AWS's error
-// code; retries happen in the finalize step, above it. It deliberately logs
-// neither headers (the Authorization header, a session token) nor bodies
-// (CreateAccessKey's response carries the secret).
+// debugMiddleware writes one line per HTTP attempt of an SDK client.
 func debugMiddleware(w io.Writer) func(*middleware.Stack) error {
-	var mu sync.Mutex
-	return func(s *middleware.Stack) error {
-		return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("keyrotDebug",
-			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-				start := time.Now()
-				out, md, err := next.HandleDeserialize(ctx, in)
-				host := ""
-				if req, ok := in.Request.(*smithyhttp.Request); ok {
-					host = req.URL.Host
-				}
-				status, rid := 0, ""
-				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok {
-					status = resp.StatusCode
-					rid = resp.Header.Get("X-Amzn-Requestid")
-				}
-				line := fmt.Sprintf("debug: %s.%s %s -> %d in %s request-id=%s",
-					middleware.GetServiceID(ctx), middleware.GetOperationName(ctx), host, status,
-					time.Since(start).Round(time.Microsecond), rid)
-				if err != nil {
-					if e, ok := classify(err).(*Error); ok && e.Code != "" {
-						line += " error=" + e.Code
-					}
-				}
-				mu.Lock()
-				fmt.Fprintln(w, line)
-				mu.Unlock()
-				return out, md, err
-			}), middleware.Before)
+	return (&debugLog{w: w}).middleware
+}
+
+// debugLog writes the --debug lines of HTTP attempts, one whole line at a
+// time: the SDK clients' through its middleware, the JSON services'
+// (awsjson) through attempt.
+type debugLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// middleware wraps the deserializer (first in the deserialize step) so that
+// it sees AWS's error code; retries happen in the finalize step, above it.
+// It deliberately logs neither headers (the Authorization header, a session
+// token) nor bodies (CreateAccessKey's response carries the secret).
+func (d *debugLog) middleware(s *middleware.Stack) error {
+	return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("keyrotDebug",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			start := time.Now()
+			out, md, err := next.HandleDeserialize(ctx, in)
+			a := awsjson.Attempt{Service: middleware.GetServiceID(ctx), Operation: middleware.GetOperationName(ctx),
+				Duration: time.Since(start), Err: err}
+			if req, ok := in.Request.(*smithyhttp.Request); ok {
+				a.Host = req.URL.Host
+			}
+			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok {
+				a.Status = resp.StatusCode
+				a.RequestID = resp.Header.Get("X-Amzn-Requestid")
+			}
+			d.attempt(a)
+			return out, md, err
+		}), middleware.Before)
+}
+
+// attempt writes a's line: service, operation, host, status, duration,
+// request ID and AWS's error code. An Attempt holds no header or body.
+func (d *debugLog) attempt(a awsjson.Attempt) {
+	line := fmt.Sprintf("debug: %s.%s %s -> %d in %s request-id=%s",
+		a.Service, a.Operation, a.Host, a.Status, a.Duration.Round(time.Microsecond), a.RequestID)
+	if a.Err != nil {
+		if e, ok := classify(a.Err).(*Error); ok && e.Code != "" {
+			line += " error=" + e.Code
+		}
 	}
+	d.mu.Lock()
+	fmt.Fprintln(d.w, line)
+	d.mu.Unlock()
+}
+
+// jsonClient is a client of one of the JSON services in region ("": the
+// configured one) that counts its requests with the SDK clients' and
+// writes its --debug lines with theirs.
+func (c *Client) jsonClient(svc *awsjson.Service, region string) *awsjson.Client {
+	o := awsjson.Options{Region: region, Requests: c.requests}
+	if d := c.debug; d != nil {
+		o.OnAttempt = d.attempt
+	}
+	return awsjson.New(c.cfg, svc, o)
 }

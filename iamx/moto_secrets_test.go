@@ -5,9 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/keyrot/keyrot/iamx"
+	"github.com/keyrot/keyrot/iamx/internal/awsjson"
 	"github.com/keyrot/keyrot/rotate"
 )
 
@@ -22,13 +21,13 @@ func TestSecretsManagerAgainstMoto(t *testing.T) {
 			cfg := target.cfg
 			ctx := context.Background()
 			c := iamx.New(cfg)
-			raw := secretsmanager.NewFromConfig(cfg)
+			raw := awsjson.New(cfg, awsjson.SecretsManager, awsjson.Options{})
 			value := func(stage string) string {
-				out, err := raw.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/aws"), VersionStage: aws.String(stage)})
-				if err != nil {
+				var out struct{ SecretString string }
+				if err := raw.Call(ctx, "GetSecretValue", map[string]string{"SecretId": "app/aws", "VersionStage": stage}, &out); err != nil {
 					return "-"
 				}
-				return aws.ToString(out.SecretString)
+				return out.SecretString
 			}
 			var seen []string
 			note := func() { seen = append(seen, value(iamx.StageCurrent)+" | "+value(iamx.StagePrevious)) }

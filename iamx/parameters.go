@@ -6,29 +6,52 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/keyrot/keyrot/iamx/internal/awsjson"
 )
 
-// ssmAPI is exactly the part of *ssm.Client keyrot calls.
-type ssmAPI interface {
-	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
-	GetParameterHistory(context.Context, *ssm.GetParameterHistoryInput, ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error)
-	DeleteParameter(context.Context, *ssm.DeleteParameterInput, ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
-}
-
-var _ ssmAPI = (*ssm.Client)(nil)
-
+// ssmClient is the SSM client, made on first use.
 type ssmClient struct {
 	once sync.Once
-	api  ssmAPI
+	api  *awsjson.Client
 }
 
-func (c *Client) parameters() ssmAPI {
-	c.ssm.once.Do(func() { c.ssm.api = ssm.NewFromConfig(c.cfg) })
+func (c *Client) parameters() *awsjson.Client {
+	c.ssm.once.Do(func() { c.ssm.api = c.jsonClient(awsjson.SSM, "") })
 	return c.ssm.api
 }
+
+// The SSM operations' members keyrot sends and reads (AmazonSSM, AWS JSON
+// 1.1). Value holds a secret: these are never printed.
+type (
+	putParameterInput struct {
+		Name      string
+		Value     string
+		Type      string
+		KeyID     string `json:"KeyId,omitempty"`
+		Overwrite bool
+	}
+	putParameterOutput struct {
+		Version int64
+	}
+	getParameterHistoryInput struct {
+		Name           string
+		WithDecryption bool
+		MaxResults     int32
+		NextToken      string `json:",omitempty"`
+	}
+	getParameterHistoryOutput struct {
+		Parameters []struct {
+			Version int64
+			Type    string
+			KeyID   string `json:"KeyId"`
+			Value   string
+		}
+		NextToken string
+	}
+	deleteParameterInput struct {
+		Name string
+	}
+)
 
 // ParameterVersion is one version of an SSM parameter; Value holds a
 // secret and is never printed. KeyID is the KMS key of a SecureString.
@@ -48,19 +71,19 @@ const maxHistoryPages = 10
 // with it, which GetParameter does not tell); found is false when there is
 // no such parameter.
 func (c *Client) ParameterHistory(ctx context.Context, name string) (vs []ParameterVersion, found bool, err error) {
-	in := &ssm.GetParameterHistoryInput{Name: aws.String(name), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(50)}
+	in := getParameterHistoryInput{Name: name, WithDecryption: true, MaxResults: 50}
 	for range maxHistoryPages {
-		out, err := c.parameters().GetParameterHistory(ctx, in)
-		if err != nil {
+		var out getParameterHistoryOutput
+		if err := c.parameters().Call(ctx, "GetParameterHistory", in, &out); err != nil {
 			if err = classify(err); errors.Is(err, ErrNotFound) {
 				return nil, false, nil
 			}
 			return nil, false, err
 		}
 		for _, p := range out.Parameters {
-			vs = append(vs, ParameterVersion{Version: p.Version, Type: string(p.Type), KeyID: aws.ToString(p.KeyId), Value: NewSecret(aws.ToString(p.Value))})
+			vs = append(vs, ParameterVersion{Version: p.Version, Type: p.Type, KeyID: p.KeyID, Value: NewSecret(p.Value)})
 		}
-		if aws.ToString(out.NextToken) == "" {
+		if out.NextToken == "" {
 			return vs, true, nil
 		}
 		in.NextToken = out.NextToken
@@ -72,8 +95,9 @@ func (c *Client) ParameterHistory(ctx context.Context, name string) (vs []Parame
 // "" for alias/aws/ssm), a new version of an existing parameter when
 // overwrite is set; it returns the version written.
 func (c *Client) PutParameter(ctx context.Context, name string, value Secret, kmsKeyID string, overwrite bool) (int64, error) {
-	out, err := c.parameters().PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value.Reveal()),
-		Type: ssmtypes.ParameterTypeSecureString, KeyId: optional(kmsKeyID), Overwrite: aws.Bool(overwrite)})
+	var out putParameterOutput
+	err := c.parameters().Call(ctx, "PutParameter", putParameterInput{Name: name, Value: value.Reveal(),
+		Type: "SecureString", KeyID: kmsKeyID, Overwrite: overwrite}, &out)
 	if err != nil {
 		return 0, classify(err)
 	}
@@ -83,7 +107,7 @@ func (c *Client) PutParameter(ctx context.Context, name string, value Secret, km
 // DeleteParameter deletes the parameter name; one already gone is not an
 // error.
 func (c *Client) DeleteParameter(ctx context.Context, name string) error {
-	_, err := c.parameters().DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)})
+	err := c.parameters().Call(ctx, "DeleteParameter", deleteParameterInput{Name: name}, nil)
 	if err = classify(err); errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -3,24 +3,58 @@ package iamx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/keyrot/keyrot/iamx/internal/awsjson"
 )
 
-// secretsAPI is exactly the part of *secretsmanager.Client keyrot calls.
-type secretsAPI interface {
-	CreateSecret(context.Context, *secretsmanager.CreateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
-	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
-	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
-	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
-	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
-}
-
-var _ secretsAPI = (*secretsmanager.Client)(nil)
+// The Secrets Manager operations' members keyrot sends and reads
+// (secretsmanager, AWS JSON 1.1). SecretString holds a secret: these are
+// never printed.
+type (
+	createSecretInput struct {
+		Name               string
+		SecretString       string
+		KmsKeyID           string `json:"KmsKeyId,omitempty"`
+		ClientRequestToken string
+		Description        string
+	}
+	putSecretValueInput struct {
+		SecretID           string `json:"SecretId"`
+		SecretString       string
+		ClientRequestToken string
+	}
+	getSecretValueInput struct {
+		SecretID     string `json:"SecretId"`
+		VersionStage string
+	}
+	updateSecretVersionStageInput struct {
+		SecretID            string `json:"SecretId"`
+		VersionStage        string
+		MoveToVersionID     string `json:"MoveToVersionId,omitempty"`
+		RemoveFromVersionID string `json:"RemoveFromVersionId,omitempty"`
+	}
+	describeSecretInput struct {
+		SecretID string `json:"SecretId"`
+	}
+	describeSecretOutput struct {
+		VersionIdsToStages map[string][]string
+	}
+	deleteSecretInput struct {
+		SecretID                   string `json:"SecretId"`
+		ForceDeleteWithoutRecovery bool
+	}
+	// secretOutput is the members of CreateSecret, PutSecretValue and
+	// GetSecretValue keyrot reads.
+	secretOutput struct {
+		ARN          string
+		Name         string
+		VersionID    string `json:"VersionId"`
+		SecretString string
+	}
+)
 
 // Secrets Manager's labels of a secret's current and previous versions.
 const (
@@ -38,55 +72,58 @@ type SecretVersion struct {
 // secretsClient holds the Secrets Manager clients, one per region: a
 // secret named by its ARN is reached in the ARN's region, one named by
 // name in the configured region.
-type secretsClient = regional[secretsAPI]
+type secretsClient = regional[*awsjson.Client]
 
-func (c *Client) secrets(id string) secretsAPI {
+func (c *Client) secrets(id string) *awsjson.Client {
 	region := c.cfg.Region
 	if parts := strings.SplitN(id, ":", 7); len(parts) == 7 && parts[0] == "arn" && parts[3] != "" {
 		region = parts[3]
 	}
-	return c.sm.get(region, func() secretsAPI {
-		return secretsmanager.NewFromConfig(c.cfg, func(o *secretsmanager.Options) { o.Region = region })
-	})
+	return c.sm.get(region, func() *awsjson.Client { return c.jsonClient(awsjson.SecretsManager, region) })
 }
 
 // CurrentSecret reads the AWSCURRENT version of the secret id (a name or
 // an ARN); found is false when there is no such secret.
 func (c *Client) CurrentSecret(ctx context.Context, id string) (v SecretVersion, found bool, err error) {
-	out, err := c.secrets(id).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String(StageCurrent)})
-	if err != nil {
+	var out secretOutput
+	if err := c.secrets(id).Call(ctx, "GetSecretValue", getSecretValueInput{SecretID: id, VersionStage: StageCurrent}, &out); err != nil {
 		err = classify(err)
 		if errors.Is(err, ErrNotFound) {
 			return SecretVersion{}, false, nil
 		}
 		return SecretVersion{}, false, err
 	}
-	return SecretVersion{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), VersionID: aws.ToString(out.VersionId),
-		Value: NewSecret(aws.ToString(out.SecretString))}, true, nil
+	return SecretVersion{ARN: out.ARN, Name: out.Name, VersionID: out.VersionID, Value: NewSecret(out.SecretString)}, true, nil
 }
 
 // PutSecret adds value to the secret id as a new version, which becomes
 // AWSCURRENT (the version before it AWSPREVIOUS). token makes a retry
 // idempotent: the same token and value never make two versions.
 func (c *Client) PutSecret(ctx context.Context, id string, value Secret, token string) (SecretVersion, error) {
-	out, err := c.secrets(id).PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
-		SecretId: aws.String(id), SecretString: aws.String(value.Reveal()), ClientRequestToken: optional(token)})
+	token, err := requestToken(token)
 	if err != nil {
+		return SecretVersion{}, err
+	}
+	var out secretOutput
+	if err := c.secrets(id).Call(ctx, "PutSecretValue", putSecretValueInput{SecretID: id, SecretString: value.Reveal(), ClientRequestToken: token}, &out); err != nil {
 		return SecretVersion{}, classify(err)
 	}
-	return SecretVersion{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), VersionID: aws.ToString(out.VersionId)}, nil
+	return SecretVersion{ARN: out.ARN, Name: out.Name, VersionID: out.VersionID}, nil
 }
 
 // CreateSecret creates the secret name holding value, encrypted with
 // kmsKeyID ("" for the account's aws/secretsmanager key).
 func (c *Client) CreateSecret(ctx context.Context, name string, value Secret, kmsKeyID, token string) (SecretVersion, error) {
-	out, err := c.secrets(name).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String(name), SecretString: aws.String(value.Reveal()), KmsKeyId: optional(kmsKeyID),
-		ClientRequestToken: optional(token), Description: aws.String("AWS access key, rotated by keyrot")})
+	token, err := requestToken(token)
 	if err != nil {
+		return SecretVersion{}, err
+	}
+	var out secretOutput
+	if err := c.secrets(name).Call(ctx, "CreateSecret", createSecretInput{Name: name, SecretString: value.Reveal(), KmsKeyID: kmsKeyID,
+		ClientRequestToken: token, Description: "AWS access key, rotated by keyrot"}, &out); err != nil {
 		return SecretVersion{}, classify(err)
 	}
-	return SecretVersion{ARN: aws.ToString(out.ARN), Name: aws.ToString(out.Name), VersionID: aws.ToString(out.VersionId)}, nil
+	return SecretVersion{ARN: out.ARN, Name: out.Name, VersionID: out.VersionID}, nil
 }
 
 // MoveSecretStage moves the staging label stage of the secret id from
@@ -94,16 +131,15 @@ func (c *Client) CreateSecret(ctx context.Context, name string, value Secret, km
 // from from). Moving AWSCURRENT makes Secrets Manager move AWSPREVIOUS to
 // the version it left.
 func (c *Client) MoveSecretStage(ctx context.Context, id, stage, to, from string) error {
-	_, err := c.secrets(id).UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
-		SecretId: aws.String(id), VersionStage: aws.String(stage), MoveToVersionId: optional(to), RemoveFromVersionId: optional(from)})
-	return classify(err)
+	return classify(c.secrets(id).Call(ctx, "UpdateSecretVersionStage", updateSecretVersionStageInput{
+		SecretID: id, VersionStage: stage, MoveToVersionID: to, RemoveFromVersionID: from}, nil))
 }
 
 // SecretStageVersion is the version of the secret id that holds the
 // staging label stage, "" when none does (DescribeSecret: no value read).
 func (c *Client) SecretStageVersion(ctx context.Context, id, stage string) (string, error) {
-	out, err := c.secrets(id).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
-	if err != nil {
+	var out describeSecretOutput
+	if err := c.secrets(id).Call(ctx, "DescribeSecret", describeSecretInput{SecretID: id}, &out); err != nil {
 		return "", classify(err)
 	}
 	for v, stages := range out.VersionIdsToStages {
@@ -118,9 +154,23 @@ func (c *Client) SecretStageVersion(ctx context.Context, id, stage string) (stri
 // deletes only a secret it created, which held nothing but a key it is
 // deleting.
 func (c *Client) DeleteSecretNow(ctx context.Context, id string) error {
-	_, err := c.secrets(id).DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(id), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	err := c.secrets(id).Call(ctx, "DeleteSecret", deleteSecretInput{SecretID: id, ForceDeleteWithoutRecovery: true}, nil)
 	if err = classify(err); errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	return err
+}
+
+// requestToken is token, or a new one when token is "": the SDK fills in
+// CreateSecret's and PutSecretValue's ClientRequestToken the same way, so
+// that the call's retries cannot make two versions.
+func requestToken(token string) (string, error) {
+	if token != "" {
+		return token, nil
+	}
+	t, err := awsjson.NewToken()
+	if err != nil {
+		return "", fmt.Errorf("client request token: %w", err)
+	}
+	return t, nil
 }

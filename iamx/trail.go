@@ -7,19 +7,50 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/account"
-	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/keyrot/keyrot/iamx/internal/awsjson"
 )
 
-// trailAPI is exactly the part of *cloudtrail.Client keyrot calls.
-type trailAPI interface {
-	LookupEvents(context.Context, *cloudtrail.LookupEventsInput, ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error)
-}
-
-var _ trailAPI = (*cloudtrail.Client)(nil)
+// The members of CloudTrail's LookupEvents (AWS JSON 1.1) and of Account's
+// ListRegions (REST-JSON) keyrot sends and reads.
+type (
+	lookupEventsInput struct {
+		LookupAttributes []lookupAttribute
+		StartTime        awsjson.Time
+		EndTime          awsjson.Time
+		MaxResults       int32
+		NextToken        string `json:",omitempty"`
+	}
+	lookupAttribute struct {
+		AttributeKey   string
+		AttributeValue string
+	}
+	lookupEventsOutput struct {
+		Events    []trailRecord
+		NextToken string
+	}
+	// trailRecord is one event of LookupEvents.
+	trailRecord struct {
+		EventID         string `json:"EventId"`
+		EventName       string
+		EventSource     string
+		EventTime       awsjson.Time
+		AccessKeyID     string `json:"AccessKeyId"`
+		Username        string
+		ReadOnly        string
+		CloudTrailEvent string
+	}
+	listRegionsInput struct {
+		MaxResults              int32
+		NextToken               string `json:",omitempty"`
+		RegionOptStatusContains []string
+	}
+	listRegionsOutput struct {
+		Regions []struct {
+			RegionName string
+		}
+		NextToken string
+	}
+)
 
 // TrailEvent is one CloudTrail management event, with the fields of its
 // record keyrot reports.
@@ -67,27 +98,25 @@ func (r *regional[T]) get(region string, make func() T) T {
 }
 
 // trailClients are the per-region CloudTrail clients.
-type trailClients = regional[trailAPI]
+type trailClients = regional[*awsjson.Client]
 
-func (c *Client) trail(region string) trailAPI {
-	return c.trails.get(region, func() trailAPI {
-		return cloudtrail.NewFromConfig(c.cfg, func(o *cloudtrail.Options) { o.Region = region })
-	})
+func (c *Client) trail(region string) *awsjson.Client {
+	return c.trails.get(region, func() *awsjson.Client { return c.jsonClient(awsjson.CloudTrail, region) })
 }
 
 // LookupEvents reads one page (up to 50 events, newest first) of the
 // CloudTrail events of accessKeyID in region between start and end; next
 // is the previous page's Next, "" for the first.
 func (c *Client) LookupEvents(ctx context.Context, region, accessKeyID string, start, end time.Time, next string) (TrailPage, error) {
-	in := &cloudtrail.LookupEventsInput{
-		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(accessKeyID)}},
-		StartTime:        aws.Time(start), EndTime: aws.Time(end), MaxResults: aws.Int32(50), NextToken: optional(next),
+	in := lookupEventsInput{
+		LookupAttributes: []lookupAttribute{{AttributeKey: "AccessKeyId", AttributeValue: accessKeyID}},
+		StartTime:        awsjson.Time{Time: start}, EndTime: awsjson.Time{Time: end}, MaxResults: 50, NextToken: next,
 	}
-	out, err := c.trail(region).LookupEvents(ctx, in)
-	if err != nil {
+	var out lookupEventsOutput
+	if err := c.trail(region).Call(ctx, "LookupEvents", in, &out); err != nil {
 		return TrailPage{}, classify(err)
 	}
-	page := TrailPage{Next: aws.ToString(out.NextToken), Events: make([]TrailEvent, 0, len(out.Events))}
+	page := TrailPage{Next: out.NextToken, Events: make([]TrailEvent, 0, len(out.Events))}
 	for _, e := range out.Events {
 		page.Events = append(page.Events, trailEvent(e, region))
 	}
@@ -108,15 +137,15 @@ type record struct {
 	} `json:"responseElements"`
 }
 
-func trailEvent(e cttypes.Event, region string) TrailEvent {
+func trailEvent(e trailRecord, region string) TrailEvent {
 	t := TrailEvent{
-		ID: aws.ToString(e.EventId), Time: aws.ToTime(e.EventTime), Name: aws.ToString(e.EventName),
-		Source: aws.ToString(e.EventSource), Region: region, AccessKeyID: aws.ToString(e.AccessKeyId),
-		User: aws.ToString(e.Username), ReadOnly: aws.ToString(e.ReadOnly) == "true",
+		ID: e.EventID, Time: e.EventTime.Time, Name: e.EventName,
+		Source: e.EventSource, Region: region, AccessKeyID: e.AccessKeyID,
+		User: e.Username, ReadOnly: e.ReadOnly == "true",
 	}
 	var r record
 	// A record that does not parse still gives the fields above.
-	if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &r) == nil {
+	if json.Unmarshal([]byte(e.CloudTrailEvent), &r) == nil {
 		t.SourceIP, t.UserAgent, t.ErrorCode = r.SourceIPAddress, r.UserAgent, r.ErrorCode
 		t.IssuedKeyID = r.ResponseElements.Credentials.AccessKeyID
 		if r.AWSRegion != "" {
@@ -129,20 +158,21 @@ func trailEvent(e cttypes.Event, region string) TrailEvent {
 // EnabledRegions lists the regions enabled for the account (Account
 // ListRegions: enabled by default, or opted into), sorted.
 func (c *Client) EnabledRegions(ctx context.Context) ([]string, error) {
-	cl := account.NewFromConfig(c.cfg)
-	p := account.NewListRegionsPaginator(cl, &account.ListRegionsInput{
-		RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
-		MaxResults:              aws.Int32(50),
-	})
+	cl := c.jsonClient(awsjson.Account, "")
+	in := listRegionsInput{RegionOptStatusContains: []string{"ENABLED", "ENABLED_BY_DEFAULT"}, MaxResults: 50}
 	var out []string
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
+	for {
+		var page listRegionsOutput
+		if err := cl.CallREST(ctx, "ListRegions", "/listRegions", in, &page); err != nil {
 			return nil, classify(err)
 		}
 		for _, r := range page.Regions {
-			out = append(out, aws.ToString(r.RegionName))
+			out = append(out, r.RegionName)
 		}
+		if page.NextToken == "" {
+			break
+		}
+		in.NextToken = page.NextToken
 	}
 	sort.Strings(out)
 	return out, nil
