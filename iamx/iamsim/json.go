@@ -33,6 +33,12 @@ var jsonActions = map[string]jsonAction{
 	"AmazonSSM.GetParameter":        {name: "GetParameter", service: "ssm", fn: (*Server).ssmGetParameter},
 	"AmazonSSM.GetParameterHistory": {name: "GetParameterHistory", service: "ssm", fn: (*Server).ssmGetParameterHistory},
 	"AmazonSSM.DeleteParameter":     {name: "DeleteParameter", service: "ssm", fn: (*Server).ssmDeleteParameter},
+
+	"AWSOrganizationsV20161128.DescribeOrganization":  {name: "DescribeOrganization", service: "organizations", fn: (*Server).orgDescribe},
+	"AWSOrganizationsV20161128.ListAccounts":          {name: "ListAccounts", service: "organizations", fn: (*Server).orgListAccounts},
+	"AWSOrganizationsV20161128.ListRoots":             {name: "ListRoots", service: "organizations", fn: (*Server).orgListRoots},
+	"AWSOrganizationsV20161128.ListChildren":          {name: "ListChildren", service: "organizations", fn: (*Server).orgListChildren},
+	"AWSOrganizationsV20161128.ListAccountsForParent": {name: "ListAccountsForParent", service: "organizations", fn: (*Server).orgListAccountsForParent},
 }
 
 var restActions = map[string]jsonAction{

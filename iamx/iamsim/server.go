@@ -97,6 +97,9 @@ type Server struct {
 	secretCtr uint64
 	params    map[string]*ssmParam // SSM Parameter Store, by region + "\x00" + name
 
+	// org is the organization the account belongs to (org.go), nil if none.
+	org *Org
+
 	// GitHub's Actions secrets API (github.go); nil until first used.
 	ghRepos   map[string]*ghRepo  // by lower-case OWNER/NAME
 	ghOrgs    map[string]*ghScope // by lower-case name

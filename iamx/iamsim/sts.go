@@ -42,11 +42,6 @@ func (s *Server) assumeRole(req *request) (*xw, *apiError) {
 	}
 	caller := req.who.user
 	denied := errf("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arn(caller), arn)
-	prefix := "arn:" + s.partition + ":iam::" + s.account + ":role/"
-	role := s.roles[strings.ToLower(strings.TrimPrefix(arn, prefix))]
-	if !strings.HasPrefix(arn, prefix) || role == nil || caller.role {
-		return nil, denied
-	}
 	d := time.Hour
 	if req.p.has("DurationSeconds") {
 		v := req.p.get("DurationSeconds")
@@ -55,6 +50,14 @@ func (s *Server) assumeRole(req *request) (*xw, *apiError) {
 			return nil, validationError("durationSeconds", v, "Member must have value between 900 and 43200")
 		}
 		d = time.Duration(n) * time.Second
+	}
+	if acct, roleName, ok := roleARNAccount(arn); ok && acct != s.account && s.org != nil {
+		return s.assumeInto(req, arn, acct, roleName, name, d)
+	}
+	prefix := "arn:" + s.partition + ":iam::" + s.account + ":role/"
+	role := s.roles[strings.ToLower(strings.TrimPrefix(arn, prefix))]
+	if !strings.HasPrefix(arn, prefix) || role == nil || caller.role {
+		return nil, denied
 	}
 	mfa, e := mfaCode(req, caller)
 	if e != nil {
