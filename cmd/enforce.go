@@ -66,7 +66,16 @@ requests per second, with the SDK's adaptive retry mode (10 attempts unless
 AWS_RETRY_MODE or AWS_MAX_ATTEMPTS are set), so throttling slows the run
 down rather than failing users. --audit-log appends one JSON line per user
 and action. When some users fail the others are still done, and keyrot
-exits 10 after listing the failures.` + exitHelp(rotateCodes...),
+exits 10 after listing the failures.
+
+--org does all of this in every ACTIVE account of the AWS Organization
+(from the management account or a delegated administrator), through
+--role-name in each member account and --account-concurrency accounts at a
+time, each with its own --rate limit, ledger and journals (under
+accounts/ID in the state directory). --secret-id and --ssm-parameter name
+secrets in each user's own account; --exec gets KEYROT_ACCOUNT_ID and
+KEYROT_ACCOUNT_NAME. An account keyrot cannot work in (AssumeRole denied,
+say) is reported and the others are done: exit 10.` + exitHelp(rotateCodes...),
 		Example: `  # What would the CIS policy change? Nothing is changed.
   keyrot enforce --dry-run
 
@@ -74,6 +83,9 @@ exits 10 after listing the failures.` + exitHelp(rotateCodes...),
   # keys unused for 45 days, delete keys Inactive for 30 days
   keyrot enforce --delete-inactive-after 30d --exec './store-secret.sh' \
     --audit-log /var/log/keyrot/audit.jsonl
+
+  # Every account of the organization, nightly
+  keyrot enforce --org --secret-id 'ci/{user}/aws' --audit-log /var/log/keyrot/audit.jsonl
 
   # Only deactivate and delete, never rotate
   keyrot enforce --max-age 0 --delete-inactive-after 30d --path /contractors/`,

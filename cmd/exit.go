@@ -46,7 +46,7 @@ var exitCodes = []struct {
 	{exitGuard, "refused by a safety guard (lockout, in-use, a release too early)"},
 	{exitRolledBack, "rotation failed and was rolled back: the old key is as it was (Active again, or Inactive for a replacement)"},
 	{exitRollbackFailed, "rotation failed and rollback failed, or was not done because GitHub secrets may hold the new key: stderr prints the commands to recover"},
-	{exitPartial, "bulk run finished with some users failed"},
+	{exitPartial, "bulk run finished with some users (or, with --org, accounts) failed; the others are done"},
 	{exitFindings, "keyrot audit --fail-on-findings found findings"},
 	{exitInterrupted, "interrupted (SIGINT/SIGTERM) after finishing or rolling back the step in flight"},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/keyrot/keyrot/iamx"
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ type listOptions struct {
 	f        *Factory
 	User     string
 	AllUsers bool
+	orgOptions
 }
 
 // lastUsedJSON mirrors IAM's AccessKeyLastUsed.
@@ -38,6 +40,8 @@ type listJSON struct {
 
 // reportKeyJSON is one key slot of a credential report row.
 type reportKeyJSON struct {
+	AccountID         string `json:"AccountId,omitempty"`
+	AccountName       string `json:",omitempty"`
 	UserName          string
 	Arn               string
 	Slot              int
@@ -52,6 +56,9 @@ type reportListJSON struct {
 	// Source says where the rows come from and what they lack.
 	Source     string
 	AccessKeys []reportKeyJSON
+	// Accounts is set with --org: each account's result, GeneratedTime
+	// above being the oldest of their reports.
+	Accounts []orgAccountJSON `json:",omitempty"`
 }
 
 func newCmdList(f *Factory, runF func(context.Context, *listOptions) error) *cobra.Command {
@@ -65,9 +72,13 @@ for which service each was last used.
 --all-users reads IAM's credential report instead of asking about each user
 (two or three requests for the whole account, however many users). IAM
 regenerates that report at most every four hours, and it carries no access
-key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.` + exitHelp(readCodes...),
+key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.
+
+--all-users --org does so in every ACTIVE account of the AWS Organization,
+through --role-name in each member account; rows carry the account.` + exitHelp(append(readCodes, exitPartial)...),
 		Example: `  keyrot list --user Bob
   keyrot list --all-users --output json
+  keyrot list --all-users --org --accounts 111111111111,222222222222
   keyrot list --user Bob --query 'AccessKeyMetadata[?Status==` + "`Active`" + `].AccessKeyId' --output text`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -75,6 +86,12 @@ key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.` + exitH
 				return usageErrorf("--user and --all-users cannot be used together")
 			}
 			if err := validateTarget(opts.User, ""); err != nil {
+				return err
+			}
+			if opts.Org && !opts.AllUsers {
+				return usageErrorf("--org goes with --all-users: it lists every user of every account")
+			}
+			if err := opts.orgOptions.validate(c); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -85,6 +102,7 @@ key IDs: keys appear by slot (1 or 2). Use --user for a user's key IDs.` + exitH
 	}
 	addUserFlag(c, &opts.User, "user whose keys to list")
 	c.Flags().BoolVar(&opts.AllUsers, "all-users", false, "list every user's keys from the IAM credential report")
+	addOrgFlags(c.Flags(), &opts.orgOptions)
 	return c
 }
 
@@ -141,6 +159,9 @@ func listAllUsers(ctx context.Context, opts *listOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Org {
+		return listOrg(ctx, opts, c)
+	}
 	stop := opts.f.waiting("generating the IAM credential report")
 	rep, err := c.CredentialReport(ctx)
 	stop()
@@ -148,12 +169,87 @@ func listAllUsers(ctx context.Context, opts *listOptions) error {
 		return fmt.Errorf("read the IAM credential report: %w", err)
 	}
 	now := opts.f.Now()
-	doc := reportListJSON{
-		GeneratedTime: jsonTime(rep.Generated),
+	doc := newReportListDoc(rep.Generated)
+	var rows, table [][]string
+	reportRows(&doc, &rows, &table, rep, now, nil)
+	opts.f.message("From the IAM credential report generated %s (%s; IAM regenerates it at most every 4 hours).\nThe report has no access key IDs; run `keyrot list --user NAME` to see a user's key IDs.",
+		textTime(rep.Generated), relative(rep.Generated, now, "unknown"))
+	return opts.f.render(view{JSON: doc, Header: reportHeader(false), Rows: rows, TableRows: table})
+}
+
+// listOrg lists every user's keys in every selected account of the
+// organization, from each account's credential report.
+func listOrg(ctx context.Context, opts *listOptions, c *iamx.Client) error {
+	f := opts.f
+	p, err := opts.plan(ctx, c)
+	if err != nil {
+		return err
+	}
+	run := newOrgRun(f, p)
+	reports := make([]*iamx.Report, len(p.targets))
+	index := make(map[string]int, len(p.targets))
+	for i, t := range p.targets {
+		index[t.acct.ID] = i
+	}
+	run.each(ctx, opts.AccountConcurrency, "list", func(ctx context.Context, t orgTarget) error {
+		if _, err := opts.signIn(ctx, t); err != nil {
+			return err
+		}
+		rep, err := t.client.CredentialReport(ctx)
+		if err != nil {
+			return fmt.Errorf("read the IAM credential report: %w", err)
+		}
+		reports[index[t.acct.ID]] = &rep // each worker writes its own element
+		return nil
+	})
+	now := f.Now()
+	var oldest time.Time
+	for _, r := range reports {
+		if r != nil && (oldest.IsZero() || r.Generated.Before(oldest)) {
+			oldest = r.Generated
+		}
+	}
+	doc := newReportListDoc(oldest)
+	var rows, table [][]string
+	for i, t := range p.targets {
+		if reports[i] != nil {
+			reportRows(&doc, &rows, &table, *reports[i], now, &t.acct)
+		}
+	}
+	doc.Accounts = run.accounts
+	for i, a := range doc.Accounts {
+		if j, ok := index[a.AccountID]; ok && reports[j] != nil {
+			doc.Accounts[i].ReportGenerated = jsonTime(reports[j].Generated)
+			doc.Accounts[i].Users = len(reports[j].Users)
+		}
+	}
+	if err := f.render(view{JSON: doc, Header: reportHeader(true), Rows: rows, TableRows: table}); err != nil {
+		return err
+	}
+	f.message("%d access keys in %s, from their IAM credential reports (the oldest generated %s). The reports have no access key IDs; run `keyrot list --user NAME` in an account for them.",
+		len(doc.AccessKeys), run.summary(), textTime(oldest))
+	return run.err(ctx, "the keys of the other accounts are above")
+}
+
+func newReportListDoc(generated time.Time) reportListJSON {
+	return reportListJSON{
+		GeneratedTime: jsonTime(generated),
 		Source:        "IAM credential report: no access key IDs; run keyrot list --user NAME for them",
 		AccessKeys:    []reportKeyJSON{},
 	}
-	var rows, table [][]string
+}
+
+func reportHeader(org bool) []string {
+	h := []string{"ACCESS KEY ID", "USER", "STATUS", "CREATED", "AGE", "LAST USED", "SERVICE", "REGION"}
+	if org {
+		h = append(orgHeader[:len(orgHeader):len(orgHeader)], h...)
+	}
+	return h
+}
+
+// reportRows adds the keys of rep (of account acct; nil in a one-account
+// run) to doc and the text and table rows.
+func reportRows(doc *reportListJSON, rows, table *[][]string, rep iamx.Report, now time.Time, acct *iamx.Account) {
 	for _, u := range rep.Users {
 		for i, k := range u.Keys {
 			if !k.Present {
@@ -163,22 +259,21 @@ func listAllUsers(ctx context.Context, opts *listOptions) error {
 			if k.Active {
 				st = iamx.StatusActive
 			}
-			doc.AccessKeys = append(doc.AccessKeys, reportKeyJSON{
+			j := reportKeyJSON{
 				UserName: u.User, Arn: u.ARN, Slot: i + 1, Status: st,
 				LastRotated: jsonTime(k.LastRotated), AgeDays: ageDays(k.LastRotated, now),
 				AccessKeyLastUsed: lastUsedJSON{LastUsedDate: jsonTime(k.LastUsed.Date), ServiceName: k.LastUsed.Service, Region: k.LastUsed.Region},
-			})
+			}
 			slot := fmt.Sprintf("(slot %d)", i+1)
-			rows = append(rows, []string{slot, u.User, string(st), textTime(k.LastRotated), strconv.Itoa(ageDays(k.LastRotated, now)), textTime(k.LastUsed.Date), k.LastUsed.Service, k.LastUsed.Region})
-			table = append(table, []string{slot, u.User, string(st), k.LastRotated.UTC().Format("2006-01-02"), relative(k.LastRotated, now, "-"), relative(k.LastUsed.Date, now, "never"), dash(k.LastUsed.Service), dash(k.LastUsed.Region)})
+			row := []string{slot, u.User, string(st), textTime(k.LastRotated), strconv.Itoa(ageDays(k.LastRotated, now)), textTime(k.LastUsed.Date), k.LastUsed.Service, k.LastUsed.Region}
+			trow := []string{slot, u.User, string(st), k.LastRotated.UTC().Format("2006-01-02"), relative(k.LastRotated, now, "-"), relative(k.LastUsed.Date, now, "never"), dash(k.LastUsed.Service), dash(k.LastUsed.Region)}
+			if acct != nil {
+				j.AccountID, j.AccountName = acct.ID, acct.Name
+				row, trow = accountColumns(*acct, row), accountColumns(*acct, trow)
+			}
+			doc.AccessKeys = append(doc.AccessKeys, j)
+			*rows = append(*rows, row)
+			*table = append(*table, trow)
 		}
 	}
-	opts.f.message("From the IAM credential report generated %s (%s; IAM regenerates it at most every 4 hours).\nThe report has no access key IDs; run `keyrot list --user NAME` to see a user's key IDs.",
-		textTime(rep.Generated), relative(rep.Generated, now, "unknown"))
-	return opts.f.render(view{
-		JSON:      doc,
-		Header:    []string{"ACCESS KEY ID", "USER", "STATUS", "CREATED", "AGE", "LAST USED", "SERVICE", "REGION"},
-		Rows:      rows,
-		TableRows: table,
-	})
 }

@@ -14,17 +14,21 @@ import (
 type progress struct {
 	f     *Factory
 	label string
+	its   string // what it counts: users, accounts
 
 	mu     sync.Mutex
 	bar    *progressbar.ProgressBar
 	failed int
 }
 
-func newProgress(f *Factory, label string) *progress {
+func newProgress(f *Factory, label string) *progress { return newProgressOf(f, label, "users") }
+
+// newProgressOf is a bar that counts its (accounts, say).
+func newProgressOf(f *Factory, label, its string) *progress {
 	if !f.IO.IsStderrTTY() || f.Global.Quiet {
 		return nil
 	}
-	return &progress{f: f, label: label}
+	return &progress{f: f, label: label, its: its}
 }
 
 func (p *progress) start(total int) {
@@ -38,7 +42,7 @@ func (p *progress) start(total int) {
 		progressbar.OptionSetDescription(p.label),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("users"),
+		progressbar.OptionSetItsString(p.its),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionUseANSICodes(true),

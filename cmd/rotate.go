@@ -103,7 +103,11 @@ rollback fails too, keyrot prints the commands that finish it (exit 9).
 GitHub secrets cannot be undone: once they may hold the new key, no key is
 deleted; both stay Active and keyrot prints how to finish or go back (exit 9). A
 journal in the state directory lets a later run finish or undo a rotation
-that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rotateCodes...),
+that a crash interrupted. One rotation per user runs at a time.
+
+--all-users rotates every selected user's key (fleet mode: --older-than,
+--path, --users-from, --exclude, --concurrency, --rate); with --org, in every
+ACTIVE account of the AWS Organization, as keyrot enforce --org does.` + exitHelp(rotateCodes...),
 		Example: `  # Rotate your own key in ~/.aws/credentials (the profile in use)
   keyrot rotate
 
@@ -112,6 +116,9 @@ that a crash interrupted. One rotation per user runs at a time.` + exitHelp(rota
 
   # Rotate into a named profile, deleting an old Inactive key to make room
   keyrot rotate --user Bob --profile-name bob --delete-inactive
+
+  # Every service user's key older than 90 days, in every account of the organization
+  keyrot rotate --all-users --org --older-than 90d --secret-id 'ci/{user}/aws'
 
   # See the plan first
   keyrot rotate --user Bob --stdout --dry-run`,

@@ -35,6 +35,12 @@ type fleetOptions struct {
 	Rate        float64
 	AuditLog    string
 
+	// Org: --org and its flags.
+	Org orgOptions
+
+	// out is stdout for --stdout, one JSON line per write however many
+	// rotations run at once.
+	out *lockedWriter
 	// users is the parsed --users-from list; nil without the flag.
 	users []string
 	// command labels audit records: "rotate" or "enforce".
@@ -62,10 +68,11 @@ func addFleetRunFlags(fl *pflag.FlagSet, o *fleetOptions) {
 	fl.IntVar(&o.Concurrency, "concurrency", fleet.DefaultConcurrency, "users worked on at once")
 	fl.Float64Var(&o.Rate, "rate", fleet.DefaultRate, "IAM requests per second, at most (client-side limit; the SDK's adaptive retry slows down further when IAM throttles)")
 	fl.StringVar(&o.AuditLog, "audit-log", "", "append one JSON line per user and action to this file (created mode 0600; never holds a secret)")
+	addOrgFlags(fl, &o.Org)
 }
 
 // fleetOnly are the flags that make sense only in fleet mode.
-var fleetOnly = []string{"older-than", "users-from", "path", "exclude", "concurrency", "rate", "audit-log"}
+var fleetOnly = append([]string{"older-than", "users-from", "path", "exclude", "concurrency", "rate", "audit-log", "org"}, orgOnly...)
 
 func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 	if !o.AllUsers && o.command == "rotate" {
@@ -86,6 +93,9 @@ func (o *fleetOptions) validate(c *cobra.Command, r *rotateOptions) error {
 		if !r.DryRun && !r.Stdout && r.Exec == "" && r.ProfileName == "" && r.CredentialsFile == "" && r.SecretID == "" && r.Parameter == "" && r.GitHubRepo == "" && r.GitHubOrg == "" {
 			return usageErrorf("rotate --all-users needs somewhere to put each user's new secret: --secret-id 'NAME/{user}' (Secrets Manager), --ssm-parameter '/NAME/{user}', --exec CMD (it gets the key and KEYROT_USER in its environment) or --stdout")
 		}
+	}
+	if err := o.Org.validate(c); err != nil {
+		return err
 	}
 	if r.ProfileName != "" || r.CredentialsFile != "" {
 		return usageErrorf("a shared credentials file holds one key per profile, not one per user: in fleet mode hand the new keys to --exec CMD (KEYROT_USER names the user) or --stdout")
@@ -188,32 +198,44 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// fleetWork is one account's part of a fleet run: the account (zero in a
+// one-account run), the session that works in it, and its state directory.
+type fleetWork struct {
+	acct     iamx.Account
+	rs       *rotationSession
+	stateDir string
+}
+
+// fleetResult is what a fleet run did in one account.
+type fleetResult struct {
+	ran       bool // the job ran: there is a summary to report
+	report    iamx.Report
+	sum       fleet.Summary
+	throttled int64
+}
+
 // runFleet is rotate --all-users and enforce: open the session, the
 // ledger and the audit log, read the credential report, let run do the
-// work, report.
+// work, report. With --org it does so in every selected account.
 func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context, *fleet.Job, iamx.Report, fleet.Selector) (fleet.Summary, error)) error {
 	f := opts.f
 	fo := &opts.Fleet
 	start := time.Now()
-	var dest rotate.Destination
-	switch {
-	case opts.Stdout && opts.Exec != "":
-		dest = rotate.Destinations{rotate.Exec{Command: opts.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}, rotate.Stdout{W: &lockedWriter{w: f.IO.Out}}}
-	case opts.Stdout:
-		dest = rotate.Stdout{W: &lockedWriter{w: f.IO.Out}}
-	case opts.Exec != "":
-		dest = rotate.Exec{Command: opts.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut}
-	}
-	var log *fleet.AuditLog
+	fo.out = &lockedWriter{w: f.IO.Out}
 	if opts.SecretID != "" && !strings.Contains(opts.SecretID, "{user}") {
 		return usageErrorf("invalid --secret-id %q: in fleet mode each user needs a secret of their own: put {user} in the name, such as 'ci/{user}/aws'", opts.SecretID)
 	}
-	if (opts.GitHubRepo != "" || opts.GitHubOrg != "") && !strings.Contains(opts.GitHubRepo+opts.GitHubEnvironment+opts.GitHubOrg+opts.GitHubNames, "{user}") {
+	github := opts.GitHubRepo + opts.GitHubEnvironment + opts.GitHubOrg + opts.GitHubNames
+	if (opts.GitHubRepo != "" || opts.GitHubOrg != "") && !strings.Contains(github, "{user}") {
 		return usageErrorf("in fleet mode each user needs GitHub secrets of their own: put {user} in --github-secret, --github-environment or --github-secret-names, such as --github-secret-names 'AWS_ACCESS_KEY_ID_{user},AWS_SECRET_ACCESS_KEY_{user}'")
+	}
+	if fo.Org.Org && (opts.GitHubRepo != "" || opts.GitHubOrg != "") && !strings.Contains(github, "{account}") {
+		return usageErrorf("with --org the same user name may exist in several accounts, and GitHub is one place for all of them: put {account} in --github-secret, --github-environment or --github-secret-names too, such as --github-secret-names 'AWS_ACCESS_KEY_ID_{account}_{user},AWS_SECRET_ACCESS_KEY_{account}_{user}'")
 	}
 	if opts.Parameter != "" && !strings.Contains(opts.Parameter, "{user}") {
 		return usageErrorf("invalid --ssm-parameter %q: in fleet mode each user needs a parameter of their own: put {user} in the name, such as '/ci/{user}/aws'", opts.Parameter)
 	}
+	var log *fleet.AuditLog
 	if fo.AuditLog != "" {
 		l, err := fleet.OpenAuditLog(fo.AuditLog)
 		if err != nil {
@@ -222,67 +244,27 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		log = l
 	}
 	err := func() error {
-		rs, err := opts.fleetSession(ctx)
-		if err != nil {
-			return err
-		}
-		var ds rotate.Destinations
-		if opts.SecretID != "" {
-			ds = append(ds, rotate.SecretsManager{Store: rs.client, SecretID: opts.SecretID, KMSKeyID: opts.KMSKeyID})
-		}
-		if opts.Parameter != "" {
-			ds = append(ds, rotate.SSMParameter{Store: rs.client, Name: opts.Parameter, KMSKeyID: opts.KMSKeyID})
-		}
-		if dest != nil {
-			ds = append(ds, dest) // --exec or --stdout: after the stores
-		}
-		ds = append(ds, opts.githubDestinations(opts.githubAPI(), "", "")...)
-		switch len(ds) {
-		case 1:
-			dest = ds[0]
-		case 0:
-		default:
-			dest = ds
-		}
 		dir := opts.StateDir
 		if dir == "" {
+			var err error
 			if dir, err = rotate.DefaultStateDir(); err != nil {
 				return err
 			}
 		}
-		ledger, err := fleet.OpenLedger(dir)
+		runID := runID(f.Now())
+		if fo.Org.Org {
+			return opts.runFleetOrg(ctx, dir, runID, log, start, run)
+		}
+		rs, err := opts.fleetSession(ctx)
 		if err != nil {
 			return err
 		}
-		limited := fleet.NewLimited(rs.client, fo.Rate)
-		ro := opts.options(rs, dest)
-		ro.OnStep = nil
-		ro.ClientFor = func(id string, secret iamx.Secret) rotate.Keys {
-			// Signed by the caller's new key, but within the run's one rate limit.
-			c := fleet.NewLimited(rs.client.WithCredentials(credentials.NewStaticCredentialsProvider(id, secret.Reveal(), "")), 0)
-			c.Limiter = limited.Limiter
-			return c
-		}
-		job := &fleet.Job{
-			Client: limited, Concurrency: fo.Concurrency, Rotation: ro,
-			DeleteInactive: opts.DeleteInactive, DryRun: opts.DryRun,
-			Now: f.Now, Log: log, Ledger: ledger, Run: runID(f.Now()), Command: fo.command,
-		}
 		bar := newProgress(f, fo.command)
-		job.OnStart = bar.start
-		job.OnUser = func(u fleet.UserResult) { bar.add(u.Failed()) }
-
-		f.message("Reading the credential report (IAM regenerates it at most every 4 hours)...")
-		stop := f.waiting("generating the IAM credential report")
-		report, err := limited.CredentialReport(ctx)
-		stop()
-		if err != nil {
-			return fmt.Errorf("read the credential report: %w", err)
+		res, err := opts.fleetAccount(ctx, fleetWork{rs: rs, stateDir: dir}, runID, log, bar, run)
+		if !res.ran {
+			return err
 		}
-		sel := fleet.NewSelector(fo.Path, fo.users, fo.Exclude)
-		sum, err := run(ctx, job, report, sel)
-		bar.finish()
-		if rerr := reportFleet(opts, report, sum, rs.client.Requests(), limited.Throttled(), time.Since(start)); rerr != nil && err == nil {
+		if rerr := reportFleet(opts, []fleetPart{{report: res.report, sum: res.sum}}, nil, rs.client.Requests(), res.throttled, time.Since(start)); rerr != nil && err == nil {
 			err = rerr
 		}
 		return err
@@ -291,6 +273,88 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		err = cerr
 	}
 	return err
+}
+
+// fleetAccount runs the fleet job in one account: its destinations (the
+// secret stores of that account), its ledger and journals, its rate
+// limit, its credential report. A non-nil error is the run's own failure
+// (the report unreadable, the ledger unsaved); users' failures are in the
+// summary.
+func (opts *rotateOptions) fleetAccount(ctx context.Context, w fleetWork, runID string, log *fleet.AuditLog, bar *progress,
+	run func(context.Context, *fleet.Job, iamx.Report, fleet.Selector) (fleet.Summary, error)) (fleetResult, error) {
+	f := opts.f
+	fo := &opts.Fleet
+	rs := w.rs
+	var ds rotate.Destinations
+	if opts.SecretID != "" {
+		ds = append(ds, rotate.SecretsManager{Store: rs.client, SecretID: opts.SecretID, KMSKeyID: opts.KMSKeyID})
+	}
+	if opts.Parameter != "" {
+		ds = append(ds, rotate.SSMParameter{Store: rs.client, Name: opts.Parameter, KMSKeyID: opts.KMSKeyID})
+	}
+	// --exec or --stdout: after the stores.
+	if opts.Exec != "" {
+		ds = append(ds, rotate.Exec{Command: opts.Exec, Stdout: f.IO.ErrOut, Stderr: f.IO.ErrOut, Env: accountEnv(w.acct)})
+	}
+	if opts.Stdout {
+		ds = append(ds, rotate.Stdout{W: fo.out, Account: w.acct.ID})
+	}
+	ds = append(ds, opts.githubDestinations(opts.githubAPI(), "", "")...)
+	var dest rotate.Destination
+	switch len(ds) {
+	case 1:
+		dest = ds[0]
+	case 0:
+	default:
+		dest = ds
+	}
+	ledger, err := fleet.OpenLedger(w.stateDir)
+	if err != nil {
+		return fleetResult{}, err
+	}
+	limited := fleet.NewLimited(rs.client, fo.Rate)
+	ro := opts.options(rs, dest)
+	ro.OnStep = nil
+	ro.StateDir = w.stateDir
+	ro.ClientFor = func(id string, secret iamx.Secret) rotate.Keys {
+		// Signed by the caller's new key, but within the run's one rate limit.
+		c := fleet.NewLimited(rs.client.WithCredentials(credentials.NewStaticCredentialsProvider(id, secret.Reveal(), "")), 0)
+		c.Limiter = limited.Limiter
+		return c
+	}
+	job := &fleet.Job{
+		Client: limited, Concurrency: fo.Concurrency, Rotation: ro,
+		DeleteInactive: opts.DeleteInactive, DryRun: opts.DryRun,
+		Now: f.Now, Log: log, Ledger: ledger, Run: runID, Command: fo.command, Account: w.acct,
+	}
+	job.OnStart = bar.start
+	job.OnUser = func(u fleet.UserResult) { bar.add(u.Failed()) }
+
+	var report iamx.Report
+	if w.acct.ID == "" {
+		f.message("Reading the credential report (IAM regenerates it at most every 4 hours)...")
+		stop := f.waiting("generating the IAM credential report")
+		report, err = limited.CredentialReport(ctx)
+		stop()
+	} else {
+		report, err = limited.CredentialReport(ctx)
+	}
+	if err != nil {
+		return fleetResult{}, fmt.Errorf("read the credential report: %w", err)
+	}
+	sel := fleet.NewSelector(fo.Path, fo.users, fo.Exclude)
+	sum, err := run(ctx, job, report, sel)
+	bar.finish()
+	return fleetResult{ran: true, report: report, sum: sum, throttled: limited.Throttled()}, err
+}
+
+// accountEnv is what an --exec hook learns of the account of an
+// organization run.
+func accountEnv(a iamx.Account) []string {
+	if a.ID == "" {
+		return nil
+	}
+	return append(os.Environ(), "KEYROT_ACCOUNT_ID="+a.ID, "KEYROT_ACCOUNT_NAME="+a.Name)
 }
 
 // runID labels one run's audit records.
@@ -303,6 +367,8 @@ func runID(now time.Time) string {
 // fleetActionJSON is one action of a fleet run in JSON output. It never
 // holds a secret.
 type fleetActionJSON struct {
+	AccountID      string `json:"AccountId,omitempty"`
+	AccountName    string `json:",omitempty"`
 	UserName       string
 	Action         string
 	AccessKeyID    string `json:"AccessKeyId"`
@@ -315,12 +381,13 @@ type fleetActionJSON struct {
 
 // fleetJSON is the result document of rotate --all-users and enforce.
 type fleetJSON struct {
-	Command          string
-	DryRun           bool
-	ReportGenerated  *string
-	SelectedUsers    int
-	ExaminedUsers    int
-	ChangedUsers     int
+	Command         string
+	DryRun          bool
+	ReportGenerated *string
+	SelectedUsers   int
+	ExaminedUsers   int
+	ChangedUsers    int
+	// FailedUsers names users, as ACCOUNT/USER in an organization run.
 	FailedUsers      []string
 	Interrupted      bool
 	Actions          []fleetActionJSON
@@ -328,85 +395,141 @@ type fleetJSON struct {
 	APICalls         int64
 	ThrottledRetries int64
 	DurationMs       int64
+	// Accounts is set in an organization run (--org): each account's
+	// result, ReportGenerated above being the oldest of their reports.
+	Accounts []orgAccountJSON `json:",omitempty"`
+}
+
+// fleetPart is one account's share of a run's report.
+type fleetPart struct {
+	acct   iamx.Account // zero in a one-account run
+	report iamx.Report
+	sum    fleet.Summary
 }
 
 // reportFleet prints the run: the actions (not the users found within
 // policy) on stdout, a summary and every failure on stderr. It returns
-// the run's exit error: 10 when users failed, 130 when interrupted.
-func reportFleet(opts *rotateOptions, rep iamx.Report, s fleet.Summary, calls, throttled int64, took time.Duration) error {
+// the run's exit error: 10 when users (or accounts, orun) failed, 130
+// when interrupted.
+func reportFleet(opts *rotateOptions, parts []fleetPart, orun *orgRun, calls, throttled int64, took time.Duration) error {
 	f := opts.f
-	doc := fleetJSON{Command: opts.Fleet.command, DryRun: opts.DryRun, ReportGenerated: jsonTime(rep.Generated),
-		SelectedUsers: s.Selected, ExaminedUsers: s.Examined, FailedUsers: []string{}, Interrupted: s.Interrupted,
-		Actions: []fleetActionJSON{}, Counts: s.Counts, APICalls: calls, ThrottledRetries: throttled, DurationMs: took.Milliseconds()}
+	doc := fleetJSON{Command: opts.Fleet.command, DryRun: opts.DryRun, FailedUsers: []string{},
+		Actions: []fleetActionJSON{}, Counts: map[string]int{}, APICalls: calls, ThrottledRetries: throttled, DurationMs: took.Milliseconds()}
 	var rows [][]string
-	for _, u := range s.Users {
-		if u.Changed() {
-			doc.ChangedUsers++
+	var failures []string
+	var oldest time.Time
+	examined := 0
+	for _, part := range parts {
+		s := part.sum
+		if g := part.report.Generated; oldest.IsZero() || g.Before(oldest) {
+			oldest = g
 		}
-		if u.Failed() {
-			doc.FailedUsers = append(doc.FailedUsers, u.User)
+		doc.SelectedUsers += s.Selected
+		doc.ExaminedUsers += s.Examined
+		doc.Interrupted = doc.Interrupted || s.Interrupted
+		examined += s.Examined
+		for k, v := range s.Counts {
+			doc.Counts[k] += v
 		}
-		for _, o := range u.Outcomes {
-			if o.Result == fleet.ResultOK {
-				continue
+		name := func(user string) string {
+			if part.acct.ID == "" {
+				return user
 			}
-			a := fleetActionJSON{UserName: u.User, Action: string(o.Action.Kind), AccessKeyID: o.Action.KeyID,
-				NewAccessKeyID: o.NewKeyID, Result: o.Result, Reason: o.Action.Reason, Plan: o.Plan}
-			detail := o.Action.Reason
-			if o.Err != nil {
-				a.Error = o.Err.Error()
-				detail = firstLine(a.Error)
+			return part.acct.ID + "/" + user
+		}
+		for _, u := range s.Users {
+			if u.Changed() {
+				doc.ChangedUsers++
 			}
-			doc.Actions = append(doc.Actions, a)
-			rows = append(rows, []string{u.User, a.Action, a.AccessKeyID, a.NewAccessKeyID, a.Result, detail})
+			if u.Failed() {
+				doc.FailedUsers = append(doc.FailedUsers, name(u.User))
+				failures = append(failures, fmt.Sprintf("keyrot: %s: %v", name(u.User), u.Err))
+			}
+			for _, o := range u.Outcomes {
+				if o.Result == fleet.ResultOK {
+					continue
+				}
+				a := fleetActionJSON{AccountID: part.acct.ID, AccountName: part.acct.Name, UserName: u.User, Action: string(o.Action.Kind), AccessKeyID: o.Action.KeyID,
+					NewAccessKeyID: o.NewKeyID, Result: o.Result, Reason: o.Action.Reason, Plan: o.Plan}
+				detail := o.Action.Reason
+				if o.Err != nil {
+					a.Error = o.Err.Error()
+					detail = firstLine(a.Error)
+				}
+				doc.Actions = append(doc.Actions, a)
+				row := []string{u.User, a.Action, a.AccessKeyID, a.NewAccessKeyID, a.Result, detail}
+				if orun != nil {
+					row = accountColumns(part.acct, row)
+				}
+				rows = append(rows, row)
+			}
 		}
 	}
+	doc.ReportGenerated = jsonTime(oldest)
 
 	verb, failed := "changed", "failed"
 	if opts.DryRun {
 		verb, failed = "would change", "would fail"
 	}
-	var parts []string
-	keys := make([]string, 0, len(s.Counts))
-	for k := range s.Counts {
+	var parts2 []string
+	keys := make([]string, 0, len(doc.Counts))
+	for k := range doc.Counts {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, s.Counts[k]))
+		parts2 = append(parts2, fmt.Sprintf("%s %d", k, doc.Counts[k]))
 	}
 	counts := "no actions"
-	if len(parts) > 0 {
-		counts = strings.Join(parts, ", ")
+	if len(parts2) > 0 {
+		counts = strings.Join(parts2, ", ")
 	}
-	f.message("%s: %d users selected, %d looked at, %d %s, %d %s (%s); %d API calls in %s, %d throttled calls retried.",
-		opts.Fleet.command, s.Selected, s.Examined, doc.ChangedUsers, verb, len(doc.FailedUsers), failed, counts, calls, took.Round(time.Millisecond), throttled)
+	where := ""
+	if orun != nil {
+		where = " in " + orun.summary()
+		doc.Accounts = orun.accounts
+	}
+	f.message("%s: %d users selected%s, %d looked at, %d %s, %d %s (%s); %d API calls in %s, %d throttled calls retried.",
+		opts.Fleet.command, doc.SelectedUsers, where, doc.ExaminedUsers, doc.ChangedUsers, verb, len(doc.FailedUsers), failed, counts, calls, took.Round(time.Millisecond), throttled)
 	if opts.DryRun {
 		f.message("dry run: nothing was changed.")
 	}
 	// Failures go to stderr even with --quiet: they are the errors.
-	for _, u := range s.Failed {
-		fmt.Fprintf(f.IO.ErrOut, "keyrot: %s: %v\n", u.User, u.Err)
+	for _, line := range failures {
+		fmt.Fprintln(f.IO.ErrOut, line)
 	}
 
 	if !opts.Stdout || opts.DryRun {
-		if err := f.render(view{JSON: doc, Header: []string{"USER", "ACTION", "KEY", "NEW KEY", "RESULT", "DETAIL"}, Rows: rows}); err != nil {
+		header := []string{"USER", "ACTION", "KEY", "NEW KEY", "RESULT", "DETAIL"}
+		if orun != nil {
+			header = append(orgHeader[:len(orgHeader):len(orgHeader)], header...)
+		}
+		if err := f.render(view{JSON: doc, Header: header, Rows: rows}); err != nil {
+			return err
+		}
+	}
+	if orun != nil {
+		done := "the other accounts are done"
+		if opts.DryRun {
+			done = "nothing was changed"
+		}
+		if err := orun.err(context.Background(), done); err != nil && !doc.Interrupted {
 			return err
 		}
 	}
 	switch {
-	case s.Interrupted:
-		return fmt.Errorf("%w: %d of the users to look at were done, the rest not started; run the same command again to finish", errInterrupted, s.Examined)
-	case len(s.Failed) > 0:
+	case doc.Interrupted:
+		return fmt.Errorf("%w: %d of the users to look at were done, the rest not started; run the same command again to finish", errInterrupted, examined)
+	case len(doc.FailedUsers) > 0:
 		names := doc.FailedUsers
 		if len(names) > 10 {
 			names = append(names[:10:10], fmt.Sprintf("and %d more", len(doc.FailedUsers)-10))
 		}
 		if opts.DryRun {
-			return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users would fail: %s", len(s.Failed), s.Examined, strings.Join(names, ", "))},
+			return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users would fail: %s", len(doc.FailedUsers), examined, strings.Join(names, ", "))},
 				"the reasons are above; nothing was changed, and a real run would change the other users as planned")
 		}
-		return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users failed: %s", len(s.Failed), s.Examined, strings.Join(names, ", "))},
+		return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d users failed: %s", len(doc.FailedUsers), examined, strings.Join(names, ", "))},
 			"the reasons are above; the other users are done, and running the same command again retries the failed ones and leaves the rest alone")
 	}
 	return nil

@@ -45,6 +45,7 @@ type stsAPI interface {
 	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 	GetSessionToken(context.Context, *sts.GetSessionTokenInput, ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error)
 	GetAccessKeyInfo(context.Context, *sts.GetAccessKeyInfoInput, ...func(*sts.Options)) (*sts.GetAccessKeyInfoOutput, error)
+	AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
 
 var (
@@ -91,6 +92,8 @@ type Client struct {
 	trails   *trailClients
 	sm       *secretsClient
 	ssm      *ssmClient
+	org      *orgClient
+	account  string // the member account InAccount made the client for
 	requests *atomic.Int64
 	debug    *debugLog // nil without --debug
 	profile  string
@@ -171,7 +174,7 @@ func New(cfg aws.Config) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = sdkLogger(nil)
 	}
-	c := &Client{requests: new(atomic.Int64), trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: sleep}
+	c := &Client{requests: new(atomic.Int64), trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, org: &orgClient{}, Sleep: sleep}
 	cfg.APIOptions = append(cfg.APIOptions[:len(cfg.APIOptions):len(cfg.APIOptions)], countMiddleware(c.requests))
 	c.cfg = cfg
 	c.iam = iam.NewFromConfig(cfg)
@@ -214,7 +217,7 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 func (c *Client) WithCredentials(p aws.CredentialsProvider) *Client {
 	cfg := c.cfg.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(p)
-	n := &Client{cfg: cfg, requests: c.requests, debug: c.debug, trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, Sleep: c.Sleep}
+	n := &Client{cfg: cfg, requests: c.requests, debug: c.debug, trails: &trailClients{}, sm: &secretsClient{}, ssm: &ssmClient{}, org: &orgClient{}, Sleep: c.Sleep}
 	n.iam = iam.NewFromConfig(cfg)
 	n.sts = sts.NewFromConfig(cfg)
 	return n

@@ -146,8 +146,11 @@ func (c CredentialsFile) readBack(id string) (iamx.Secret, bool) {
 
 // Stdout prints the key once as one JSON object with the API's field
 // names: {"AccessKeyId", "SecretAccessKey", "UserName", "CreateDate"}.
-// It cannot be undone.
-type Stdout struct{ W io.Writer }
+// In an organization run Account adds "AccountId". It cannot be undone.
+type Stdout struct {
+	W       io.Writer
+	Account string
+}
 
 // Describe says "stdout".
 func (Stdout) Describe() string { return "stdout" }
@@ -162,7 +165,8 @@ func (s Stdout) Deliver(ctx context.Context, k iamx.NewKey) (func() error, error
 		SecretAccessKey string
 		UserName        string
 		CreateDate      time.Time
-	}{k.ID, k.Secret.Reveal(), k.User, k.Created.UTC()})
+		AccountId       string `json:",omitempty"`
+	}{k.ID, k.Secret.Reveal(), k.User, k.Created.UTC(), s.Account})
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,15 @@ type Record struct {
 	// Run identifies the run, so the lines of one cron job group.
 	Run     string
 	Command string // "enforce" or "rotate"
-	User    string
+	// AccountID and AccountName say which account of an organization run
+	// (--org) the line is about; empty in a one-account run.
+	AccountID   string `json:"AccountId,omitempty"`
+	AccountName string `json:",omitempty"`
+	User        string
 	// Action: rotate, deactivate, delete, blocked, or none for a user
-	// examined and found within policy; summary for the run's last line.
+	// examined and found within policy; summary for the run's last line
+	// (an account's last, in an organization run); account for an account
+	// an organization run skipped or could not work in.
 	Action         string
 	AccessKeyID    string `json:"AccessKeyId,omitempty"`
 	NewAccessKeyID string `json:"NewAccessKeyId,omitempty"`

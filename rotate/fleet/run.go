@@ -48,9 +48,11 @@ type Job struct {
 	Now    func() time.Time
 	Log    *AuditLog
 	Ledger *Ledger
-	// Run and Command label the audit records.
+	// Run and Command label the audit records; Account, in an
+	// organization run, too.
 	Run     string
 	Command string
+	Account iamx.Account
 	// OnStart, when set, receives the number of users the run will look
 	// at, before the first; OnUser is called once per user as it
 	// finishes, never concurrently.
@@ -230,7 +232,7 @@ feed:
 	for k, v := range s.Counts {
 		counts[k] = v
 	}
-	j.Log.Write(Record{Time: j.now(), Run: j.Run, Command: j.Command, Action: "summary", Result: summaryResult(s), Counts: counts, DryRun: j.DryRun})
+	j.Log.Write(Record{Time: j.now(), Run: j.Run, Command: j.Command, AccountID: j.Account.ID, AccountName: j.Account.Name, Action: "summary", Result: summaryResult(s), Counts: counts, DryRun: j.DryRun})
 	if err := j.Ledger.Save(); err != nil && !j.DryRun {
 		return s, err
 	}
@@ -446,7 +448,7 @@ func (j *Job) record(user string, o Outcome) {
 	if j.Log == nil {
 		return
 	}
-	r := Record{Time: j.now(), Run: j.Run, Command: j.Command, User: user, Action: string(o.Action.Kind),
+	r := Record{Time: j.now(), Run: j.Run, Command: j.Command, AccountID: j.Account.ID, AccountName: j.Account.Name, User: user, Action: string(o.Action.Kind),
 		AccessKeyID: o.Action.KeyID, NewAccessKeyID: o.NewKeyID, Result: o.Result, Reason: o.Action.Reason, DryRun: j.DryRun}
 	if o.Err != nil {
 		r.Error = o.Err.Error()

@@ -1,6 +1,6 @@
 // Package awsjson is a small AWS client for the JSON protocols of the
 // services keyrot calls besides IAM and STS: AWS JSON 1.1 (SSM, Secrets
-// Manager, CloudTrail) and REST-JSON (Account). It signs with the SDK's
+// Manager, CloudTrail, Organizations) and REST-JSON (Account). It signs with the SDK's
 // SigV4 signer, retries with the configuration's retryer, resolves
 // endpoints in the SDK's order and returns the error values the SDK's
 // clients return, so that callers classify both alike.
@@ -61,6 +61,7 @@ var (
 	SecretsManager = &Service{ID: "Secrets Manager", SigningName: "secretsmanager", Prefix: "secretsmanager", Target: "secretsmanager", host: secretsManagerHost}
 	CloudTrail     = &Service{ID: "CloudTrail", SigningName: "cloudtrail", Prefix: "cloudtrail", Target: "CloudTrail_20131101", host: cloudTrailHost}
 	Account        = &Service{ID: "Account", SigningName: "account", Prefix: "account", Global: true}
+	Organizations  = &Service{ID: "Organizations", SigningName: "organizations", Prefix: "organizations", Target: "AWSOrganizationsV20161128", Global: true}
 )
 
 // Attempt is one HTTP attempt, for --debug: never a header or a body.
