@@ -201,8 +201,12 @@ func runAuditOrg(ctx context.Context, opts *auditOptions, client *iamx.Client) e
 	if err := opts.render(doc, rows, tableRows); err != nil {
 		return err
 	}
-	f.message("%d findings across %d of %d users in %s: %s (oldest credential report generated %s; max age %s, max unused %s).",
-		len(doc.Findings), doc.UsersWithFindings, doc.Users, run.summary(), findingCounts(doc.Counts), textTime(oldest), ruleAge(opts.Policy.MaxAge), ruleAge(opts.Policy.MaxUnused))
+	generated := "no credential report read"
+	if !oldest.IsZero() {
+		generated = "oldest credential report generated " + textTime(oldest)
+	}
+	f.message("%d findings across %d of %d users in %s: %s (%s; max age %s, max unused %s).",
+		len(doc.Findings), doc.UsersWithFindings, doc.Users, run.summary(), findingCounts(doc.Counts), generated, ruleAge(opts.Policy.MaxAge), ruleAge(opts.Policy.MaxUnused))
 	if err := run.err(ctx, "the findings of the other accounts are above"); err != nil {
 		return err
 	}

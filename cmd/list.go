@@ -226,8 +226,10 @@ func listOrg(ctx context.Context, opts *listOptions, c *iamx.Client) error {
 	if err := f.render(view{JSON: doc, Header: reportHeader(true), Rows: rows, TableRows: table}); err != nil {
 		return err
 	}
-	f.message("%d access keys in %s, from their IAM credential reports (the oldest generated %s). The reports have no access key IDs; run `keyrot list --user NAME` in an account for them.",
-		len(doc.AccessKeys), run.summary(), textTime(oldest))
+	if !oldest.IsZero() {
+		f.message("%d access keys in %s, from their IAM credential reports (the oldest generated %s). The reports have no access key IDs; run `keyrot list --user NAME` in an account for them.",
+			len(doc.AccessKeys), run.summary(), textTime(oldest))
+	}
 	return run.err(ctx, "the keys of the other accounts are above")
 }
 

@@ -275,7 +275,7 @@ func (r *orgRun) each(ctx context.Context, n int, label string, fn func(context.
 
 // summary is the accounts part of a run's summary line.
 func (r *orgRun) summary() string {
-	s := fmt.Sprintf("%d accounts", len(r.plan.targets))
+	s := fmt.Sprintf("%d %s", len(r.plan.targets), plural(len(r.plan.targets), "account", "accounts"))
 	var extra []string
 	if n := len(r.failed); n > 0 {
 		extra = append(extra, fmt.Sprintf("%d failed", n))

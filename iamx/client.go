@@ -195,6 +195,10 @@ func (c *Client) Signer(ctx context.Context) (Signer, error) {
 		return Signer{}, fmt.Errorf("%w: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile", ErrNoCredentials)
 	}
 	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil && c.account != "" {
+		// A member account's AssumeRole: STS's answer is the error.
+		return Signer{}, classify(err)
+	}
 	if err != nil {
 		var me *MFAError
 		if errors.As(err, &me) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -144,6 +145,46 @@ func stateFile(dir, user, suffix string) string {
 	}
 	return filepath.Join(dir, "user-"+user+suffix)
 }
+
+// Unfinished lists the rotations earlier runs left unfinished in state
+// directory dir (a kill -9, a power cut, a held GitHub delivery): user →
+// the old key each was replacing. It reads the directory once and only
+// the users' journals. A fleet run hands these users to Run first, which
+// finishes or rolls them back, before it judges their keys: a user caught
+// with two Active keys mid-rotation is not a user to block.
+func Unfinished(dir string) (map[string]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state directory: %w", err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		name := e.Name()
+		user, ok := strings.CutPrefix(name, "user-")
+		if ok {
+			user, ok = strings.CutSuffix(user, ".json")
+		} else if name == "root.json" {
+			user, ok = iamx.RootUser, true
+		}
+		if !ok || e.IsDir() || user == "" {
+			continue
+		}
+		j, err := store{path: filepath.Join(dir, name)}.load()
+		if err != nil {
+			return nil, err
+		}
+		if j != nil && !j.finished() {
+			out[user] = j.OldKeyID
+		}
+	}
+	return out, nil
+}
+
+// StateDir is the state directory opts use: StateDir, or the default.
+func StateDir(opts Options) (string, error) { return stateDir(opts) }
 
 func ensureStateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

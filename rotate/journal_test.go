@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyrot/keyrot/iamx"
 )
 
 func FuzzDecodeJournal(f *testing.F) {
@@ -73,5 +76,48 @@ func TestDefaultStateDir(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if d, err := DefaultStateDir(); err != nil || d != "/home/u/.local/state/keyrot" {
 		t.Error(d, err)
+	}
+}
+
+// Unfinished finds the journals of rotations cut short, and only those:
+// not finished ones, not locks, not other files; none in a missing directory.
+func TestUnfinished(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if got, err := Unfinished(dir); err != nil || len(got) != 0 {
+		t.Fatalf("missing directory: %v %v", got, err)
+	}
+	if err := ensureStateDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for user, step := range map[string]string{"alice": jVerified, "bob": jDone, "carol": jRolledBack, "dave": jHeld, iamx.RootUser: jCreating} {
+		s := store{path: stateFile(dir, user, ".json"), now: time.Now}
+		if err := s.save(&journal{User: user, OldKeyID: "AKIA" + strings.ToUpper(strings.Trim(user, "<>")[:1]) + "OLDKEYEXAMPLE00", Step: step}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"user-erin.lock", "fleet-inactive.json", "user-.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Unfinished(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"alice": "AKIAAOLDKEYEXAMPLE00", "dave": "AKIADOLDKEYEXAMPLE00", iamx.RootUser: "AKIAROLDKEYEXAMPLE00"}
+	if len(got) != len(want) {
+		t.Fatalf("Unfinished = %v, want %v", got, want)
+	}
+	for u, id := range want {
+		if got[u] != id {
+			t.Errorf("Unfinished[%s] = %q, want %q", u, got[u], id)
+		}
+	}
+	// A corrupt journal is an error, not a user silently left alone.
+	if err := os.WriteFile(stateFile(dir, "frank", ".json"), []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unfinished(dir); err == nil {
+		t.Error("a corrupt journal was ignored")
 	}
 }

@@ -122,6 +122,7 @@ func setupOrg(env *testscript.Env) error {
 //	org release ACCOUNT ACTION
 //	org secret-holds ACCOUNT NAME USER the secret's current value holds one of USER's keys
 //	org no-secrets                     no secret of any account is in the last stdout/stderr
+//	org sign-as ACCOUNT USER           sign with USER's first key in ACCOUNT
 //
 // ACCOUNT is an account ID; MGMT's is the management account.
 func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
@@ -260,6 +261,11 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 		}
+	case "sign-as":
+		need(2)
+		k := account(args[1]).Keys(args[2])[0]
+		ts.Setenv("AWS_ACCESS_KEY_ID", k.ID)
+		ts.Setenv("AWS_SECRET_ACCESS_KEY", k.Secret)
 	default:
 		ts.Fatalf("unknown org command %q", args[0])
 	}

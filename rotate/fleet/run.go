@@ -58,6 +58,10 @@ type Job struct {
 	// finishes, never concurrently.
 	OnStart func(users int)
 	OnUser  func(UserResult)
+
+	// unfinished are the users whose rotation an earlier run left
+	// unfinished: user → the old key (rotate.Unfinished).
+	unfinished map[string]string
 }
 
 // Outcome is what became of one action.
@@ -116,6 +120,9 @@ func (j *Job) now() time.Time {
 // Enforce applies p to the users of r that sel selects. It looks at the
 // live keys only of users whose report row may break p (NeedsLook).
 func (j *Job) Enforce(ctx context.Context, r iamx.Report, sel Selector, p Policy) (Summary, error) {
+	if err := j.loadUnfinished(); err != nil {
+		return Summary{}, err
+	}
 	var users []string
 	selected := 0
 	now := j.now()
@@ -124,7 +131,7 @@ func (j *Job) Enforce(ctx context.Context, r iamx.Report, sel Selector, p Policy
 			continue
 		}
 		selected++
-		if NeedsLook(u, p, now) {
+		if _, ok := j.unfinished[u.User]; ok || NeedsLook(u, p, now) {
 			users = append(users, u.User)
 		}
 	}
@@ -137,6 +144,9 @@ func (j *Job) Enforce(ctx context.Context, r iamx.Report, sel Selector, p Policy
 // Rotate rotates the Active keys older than olderThan (every Active key
 // when 0) of the users sel selects, one rotate.Run per user.
 func (j *Job) Rotate(ctx context.Context, r iamx.Report, sel Selector, olderThan time.Duration) (Summary, error) {
+	if err := j.loadUnfinished(); err != nil {
+		return Summary{}, err
+	}
 	var users []string
 	selected := 0
 	now := j.now()
@@ -145,6 +155,10 @@ func (j *Job) Rotate(ctx context.Context, r iamx.Report, sel Selector, olderThan
 			continue
 		}
 		selected++
+		if _, ok := j.unfinished[u.User]; ok {
+			users = append(users, u.User)
+			continue
+		}
 		for _, k := range u.Keys {
 			if k.Present && k.Active && (olderThan <= 0 || k.LastRotated.IsZero() || now.Sub(k.LastRotated) > olderThan) {
 				users = append(users, u.User)
@@ -159,6 +173,16 @@ func (j *Job) Rotate(ctx context.Context, r iamx.Report, sel Selector, olderThan
 	return j.each(ctx, selected, users, func(ctx context.Context, user string) UserResult {
 		return j.enforceUser(ctx, user, p, g, false)
 	})
+}
+
+// loadUnfinished reads which rotations earlier runs left unfinished.
+func (j *Job) loadUnfinished() error {
+	dir, err := rotate.StateDir(j.Rotation)
+	if err != nil {
+		return err
+	}
+	j.unfinished, err = rotate.Unfinished(dir)
+	return err
 }
 
 // each runs fn for every user with j.Concurrency workers. Once ctx is
@@ -262,6 +286,22 @@ func summaryResult(s Summary) string {
 // unusedRule false only rotations are considered (rotate --all-users).
 func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, unusedRule bool) UserResult {
 	res := UserResult{User: user}
+	if old, ok := j.unfinished[user]; ok {
+		// Finish (or roll back) the earlier run's rotation before judging
+		// the keys it left: two Active keys mid-rotation are not a user
+		// to block. The next run judges the keys afresh.
+		a := Action{Kind: Rotate, User: user, KeyID: old, Reason: "an earlier run left this rotation unfinished"}
+		var o Outcome
+		if j.DryRun {
+			o = Outcome{Action: a, Result: ResultPlanned, Plan: []string{"finish or roll back the rotation of " + old + " an earlier run left unfinished (journal)"}}
+		} else {
+			o = j.apply(ctx, a, nil, time.Time{}, true)
+		}
+		res.Outcomes = append(res.Outcomes, o)
+		j.record(user, o)
+		res.Err = o.Err
+		return res
+	}
 	listedAt := time.Now()
 	keys, err := j.Client.ListKeys(ctx, user)
 	if errors.Is(err, iamx.ErrNotFound) {
@@ -401,6 +441,9 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt tim
 			return o
 		}
 		o.NewKeyID = r.NewKey.ID
+		if rec := r.Recovered; rec != nil && o.NewKeyID == "" && rec.Action == "finished" {
+			o.NewKeyID = rec.NewKeyID
+		}
 		switch {
 		case r.NothingToDo:
 			o.Result = ResultOK
