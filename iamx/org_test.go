@@ -115,7 +115,9 @@ func motoOrg(t *testing.T) orgFixture {
 			t.Fatalf("moto %s: %v", op, err)
 		}
 	}
-	var created struct{ Organization struct{ MasterAccountId string } }
+	var created struct {
+		Organization struct{ MasterAccountId string }
+	}
 	call("CreateOrganization", map[string]string{"FeatureSet": "ALL"}, &created)
 	fx := orgFixture{cfg: cfg, mgmt: created.Organization.MasterAccountId}
 	for i := range 25 {

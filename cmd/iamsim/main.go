@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen `address`")
 	fs.IntVar(&o.seed, "seed", 0, "create `N` users user-0001… with a deterministic mix of keys")
 	fs.Int64Var(&o.seedValue, "seed-value", 1, "random seed for --seed")
-	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob, carol and ci-bot (with CloudTrail events) and the GitHub repository acme/deploy, and print the admin credentials and a GitHub token")
+	fs.BoolVar(&o.demo, "demo", false, "create the demo users alice, bob, carol and ci-bot (with CloudTrail events), the GitHub repository acme/deploy and an organization of three member accounts, and print the admin credentials and a GitHub token")
 	fs.DurationVar(&o.latency, "latency", 0, "latency added to every call, e.g. 20ms")
 	fs.DurationVar(&o.propagation, "propagation-delay", 0, "how long a new access key is refused (IAM eventual consistency)")
 	fs.DurationVar(&o.reportDelay, "report-delay", 0, "how long credential report generation takes")
@@ -99,21 +99,37 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.seed > 0 {
 		opts = append(opts, iamsim.Seed(o.seed, o.seedValue))
 	}
-	srv, err := iamsim.Start(o.addr, opts...)
+	addr := o.addr
+	if o.demo {
+		// The organization's endpoint takes --addr; the management
+		// account's own is internal.
+		addr = "127.0.0.1:0"
+	}
+	srv, err := iamsim.Start(addr, opts...)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	url := srv.URL()
+	if o.demo {
+		org, err := iamsim.StartOrg(o.addr, srv)
+		if err != nil {
+			return err
+		}
+		defer org.Close()
+		demoOrg(org, time.Now(), o.latency)
+		url = org.URL()
+	}
 
 	admin := srv.Keys("admin")[0]
 	env := fmt.Sprintf("AWS_ENDPOINT_URL=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nAWS_REGION=us-east-1\n",
-		srv.URL(), admin.ID, admin.Secret)
+		url, admin.ID, admin.Secret)
 	if o.demo {
 		demoEvents(srv, time.Now())
 		// GitHub's Actions secrets API, as GitHub Enterprise Server serves it.
 		srv.GitHubRepo("acme/deploy", "production")
 		srv.GitHubToken(demoGitHubToken, false)
-		env += fmt.Sprintf("GITHUB_API_URL=%s%s\nGH_TOKEN=%s\n", srv.URL(), iamsim.GitHubAPIPrefix, demoGitHubToken)
+		env += fmt.Sprintf("GITHUB_API_URL=%s%s\nGH_TOKEN=%s\n", url, iamsim.GitHubAPIPrefix, demoGitHubToken)
 	}
 	if o.envFile != "" {
 		if err := writeFileAtomic(o.envFile, []byte(env)); err != nil {
@@ -121,11 +137,11 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		defer os.Remove(o.envFile)
 	}
-	fmt.Fprintln(stdout, srv.URL())
+	fmt.Fprintln(stdout, url)
 	if o.demo {
 		fmt.Fprint(stdout, env)
 	}
-	fmt.Fprintf(stderr, "iamsim: serving IAM and STS at %s (%d users); interrupt to stop\n", srv.URL(), len(srv.Users()))
+	fmt.Fprintf(stderr, "iamsim: serving IAM and STS at %s (%d users); interrupt to stop\n", url, len(srv.Users()))
 
 	<-ctx.Done()
 	fmt.Fprintf(stderr, "iamsim: stopping after %d calls\n", srv.CallCount(""))
@@ -150,6 +166,26 @@ func demoUsers(now time.Time) []iamsim.Option {
 		iamsim.User("ci-bot",
 			iamsim.KeySeed{Created: ago(60), LastUsed: now.Add(-time.Hour), LastUsedService: "s3", LastUsedRegion: "us-east-1"}),
 	}
+}
+
+// demoOrg makes the demo account the management account of a small
+// organization: dev and prod, with service users due for rotation, and a
+// suspended sandbox account that an organization run skips.
+func demoOrg(org *iamsim.Org, now time.Time, latency time.Duration) {
+	day := 24 * time.Hour
+	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * day) }
+	used := func(created, lastUsed int) iamsim.KeySeed {
+		return iamsim.KeySeed{Created: ago(created), LastUsed: ago(lastUsed), LastUsedService: "s3", LastUsedRegion: "us-east-1"}
+	}
+	work := org.AddOU(org.RootID(), "workloads")
+	org.AddAccount("111111111111", "dev", iamsim.Latency(latency),
+		iamsim.User("ci-bot", used(100, 1)), iamsim.User("web", used(12, 0)))
+	org.AddAccount("222222222222", "prod", iamsim.Latency(latency),
+		iamsim.User("ci-bot", used(95, 60)), iamsim.User("deploy-bot", used(200, 2), used(20, 0)))
+	org.AddAccount("333333333333", "sandbox", iamsim.Latency(latency), iamsim.User("ci-bot", used(300, 200)))
+	org.MoveAccount("111111111111", work)
+	org.MoveAccount("222222222222", work)
+	org.SetAccountStatus("333333333333", iamsim.AccountSuspended)
 }
 
 // demoEvents records what ci-bot's key did before it was found in a

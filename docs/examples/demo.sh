@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short, real keyrot session against the local IAM/STS simulator:
-# list, deactivate, activate, update, containing a leaked key, and the
+# list, deactivate, activate, update, containing a leaked key, rotating
+# into Secrets Manager and GitHub, auditing a whole organization, and the
 # errors keyrot gives.
 # Run it with `make demo`; it starts and stops its own simulator.
 set -uo pipefail
@@ -62,6 +63,13 @@ echo "# and the GitHub Actions secrets of the repository that deploys with it"
 echo "# (sealed for the repository; written last). The contained key stays Inactive."
 run rotate --user ci-bot --verify-interval 200ms --secret-id ci/ci-bot/aws --github-secret acme/deploy
 run list --user ci-bot --output table
+
+echo; echo "# The demo account manages an organization: audit every account at once,"
+echo "# each from its own credential report through OrganizationAccountAccessRole."
+echo "# The suspended sandbox account is skipped; the findings carry their account."
+run audit --org --output table
+echo; echo "# What enforcing the policy would change across the organization (nothing is changed)."
+run enforce --org --dry-run --max-unused 0 --output table
 
 echo; echo "# Errors name the problem and the next step; exit codes are stable."
 run activate --user bob

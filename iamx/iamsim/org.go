@@ -74,9 +74,22 @@ const (
 )
 
 // NewOrg makes mgmt the management account of a new organization and
-// serves it, with every account added later, on one endpoint. Close closes
-// the member accounts' Servers too (not mgmt's).
+// serves it, with every account added later, on one endpoint of
+// 127.0.0.1. Close closes the member accounts' Servers too (not mgmt's).
 func NewOrg(mgmt *Server) *Org {
+	o, err := StartOrg("127.0.0.1:0", mgmt)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// StartOrg is NewOrg listening on addr (iamsim --demo).
+func StartOrg(addr string, mgmt *Server) (*Org, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
 	o := &Org{mgmt: mgmt, byID: map[string]*orgAccount{}, ous: map[string]*orgUnit{},
 		denied: map[string]bool{}, delegated: map[string]bool{}, externals: map[string]string{}}
 	mgmt.mu.Lock()
@@ -89,15 +102,11 @@ func NewOrg(mgmt *Server) *Org {
 	a := &orgAccount{srv: mgmt, id: acct, name: "management", email: "aws+management@example.com", status: AccountActive, parent: o.rootID, joined: created}
 	o.accounts = append(o.accounts, a)
 	o.byID[acct] = a
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
 	o.ts = httptest.NewUnstartedServer(http.HandlerFunc(o.serveHTTP))
 	o.ts.Listener.Close()
 	o.ts.Listener = l
 	o.ts.Start()
-	return o
+	return o, nil
 }
 
 // URL is the organization's endpoint: every account's IAM, STS and the
