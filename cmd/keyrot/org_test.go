@@ -79,7 +79,12 @@ func setupOrg(env *testscript.Env) error {
 	env.Values[orgKey] = &orgState{org: org, mgmt: mgmt, holds: map[string]func(){}}
 
 	admin := mgmt.Keys("admin")[0]
+	examples, err := filepath.Abs(filepath.Join("..", "..", "docs", "examples"))
+	if err != nil {
+		return err
+	}
 	for k, v := range map[string]string{
+		"EXAMPLES":                    examples,
 		"MGMT":                        iamsim.DefaultAccountID,
 		"DEV":                         orgDev,
 		"PROD":                        orgProd,

@@ -5,8 +5,9 @@
 #
 #   17 3 * * *  keyrot  /usr/local/lib/keyrot/keyrot-enforce.sh
 #
-# Extra arguments go to `keyrot enforce` as they are, e.g. `--dry-run` or
-# `--path /svc/`. Settings come from the environment (cron sets almost
+# Extra arguments go to `keyrot enforce` as they are, e.g. `--dry-run`,
+# `--path /svc/`, or `--org --role-name KeyrotFleet` for every account of
+# an AWS Organization (state then kept per account under accounts/ID). Settings come from the environment (cron sets almost
 # nothing, so set them in the crontab or in /etc/keyrot/enforce.env):
 #
 #   KEYROT                       keyrot binary (default: keyrot on PATH)
