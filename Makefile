@@ -62,14 +62,17 @@ demo: build
 	BIN=$(BIN) ./docs/examples/demo.sh
 
 ## bench: Go benchmarks against the simulator (ns/op, allocations, HTTP requests),
-## then fleet mode on a 10,000-user account with 20 ms per call; both written
+## then fleet mode on a 10,000-user account with 20 ms per call; all written
 ## to docs/performance.md with the machine they ran on
 FLEET_ARGS ?= -fleet-users 10000 -fleet-latency 20ms -fleet-rotate 1000 -fleet-rates 100,200
+## and an organization of 100 accounts of 100 users (audit --org, enforce --org --dry-run)
+ORG_ARGS ?= -org-accounts 100 -org-users 100 -org-latency 20ms -org-report-delay 1s -org-concurrency 4,16
 bench: build
 	@mkdir -p .cache
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./... | tee .cache/bench-go.txt
 	$(GO) run ./cmd/benchcli -gobench .cache/bench-go.txt -out docs/performance.md
 	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -fleet $(FLEET_ARGS) -out docs/performance.md
+	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -org $(ORG_ARGS) -out docs/performance.md
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 20s)
 FUZZTIME ?= 20s

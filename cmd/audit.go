@@ -161,11 +161,9 @@ func runAuditOrg(ctx context.Context, opts *auditOptions, client *iamx.Client) e
 	run := newOrgRun(f, p)
 	reports := make(map[string]iamx.Report, len(p.targets))
 	var mu sync.Mutex
+	run.startReports(ctx, &opts.orgOptions)
 	run.each(ctx, opts.AccountConcurrency, "audit", func(ctx context.Context, t orgTarget) error {
-		if _, err := opts.signIn(ctx, t); err != nil {
-			return err
-		}
-		rep, err := t.client.CredentialReport(ctx)
+		rep, err := t.client.FetchCredentialReport(ctx)
 		if err != nil {
 			return fmt.Errorf("read the credential report: %w", err)
 		}

@@ -191,11 +191,9 @@ func listOrg(ctx context.Context, opts *listOptions, c *iamx.Client) error {
 	for i, t := range p.targets {
 		index[t.acct.ID] = i
 	}
+	run.startReports(ctx, &opts.orgOptions)
 	run.each(ctx, opts.AccountConcurrency, "list", func(ctx context.Context, t orgTarget) error {
-		if _, err := opts.signIn(ctx, t); err != nil {
-			return err
-		}
-		rep, err := t.client.CredentialReport(ctx)
+		rep, err := t.client.FetchCredentialReport(ctx)
 		if err != nil {
 			return fmt.Errorf("read the IAM credential report: %w", err)
 		}

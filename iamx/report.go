@@ -53,11 +53,36 @@ const (
 // the credential report and downloads it: two requests when a report is
 // fresh, one more per check while IAM is still generating it.
 func (c *Client) CredentialReport(ctx context.Context) (Report, error) {
+	ready, err := c.StartCredentialReport(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	return c.fetchReport(ctx, ready, false)
+}
+
+// StartCredentialReport asks IAM to generate the credential report, or to
+// reuse a fresh one (GenerateCredentialReport, one request), and reports
+// whether it is ready. An organization run starts every account's report
+// first, so that they are generated side by side while keyrot works
+// through the accounts.
+func (c *Client) StartCredentialReport(ctx context.Context) (ready bool, err error) {
 	out, err := c.iam.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 	if err != nil {
-		return Report{}, classify(err)
+		return false, classify(err)
 	}
-	ready := out.State == types.ReportStateTypeComplete
+	return out.State == types.ReportStateTypeComplete, nil
+}
+
+// FetchCredentialReport downloads the report StartCredentialReport asked
+// for a while ago: it checks at once, then as CredentialReport does.
+func (c *Client) FetchCredentialReport(ctx context.Context) (Report, error) {
+	return c.fetchReport(ctx, true, true)
+}
+
+// fetchReport downloads the report, checking at once when ready, else
+// after ReportFirstPoll and twice as long each time. With regenerate, a
+// report IAM says is missing or expired is started again once.
+func (c *Client) fetchReport(ctx context.Context, ready, regenerate bool) (Report, error) {
 	wait := ReportFirstPoll
 	for {
 		if !ready {
@@ -70,6 +95,15 @@ func (c *Client) CredentialReport(ctx context.Context) (Report, error) {
 		var notReady *types.CredentialReportNotReadyException
 		if errors.As(err, &notReady) {
 			ready = false
+			continue
+		}
+		var missing *types.CredentialReportNotPresentException
+		var expired *types.CredentialReportExpiredException
+		if regenerate && (errors.As(err, &missing) || errors.As(err, &expired)) {
+			regenerate = false
+			if ready, err = c.StartCredentialReport(ctx); err != nil {
+				return Report{}, err
+			}
 			continue
 		}
 		if err != nil {

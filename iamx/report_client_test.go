@@ -94,3 +94,34 @@ func TestCredentialReportCancelledWhilePolling(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// An organization run starts a report, does other work, then fetches it:
+// the fetch checks at once (no second GenerateCredentialReport), waits as
+// CredentialReport does while IAM is still generating, and starts the
+// report again, once, if IAM has none by then.
+func TestFetchCredentialReport(t *testing.T) {
+	t.Parallel()
+	c, waits := reportClient(t, 2*time.Second)
+	if ready, err := c.StartCredentialReport(context.Background()); err != nil || ready {
+		t.Fatalf("start: ready %v, %v", ready, err)
+	}
+	r, err := c.FetchCredentialReport(context.Background())
+	if err != nil || len(r.Users) == 0 {
+		t.Fatalf("fetch: %d users, %v", len(r.Users), err)
+	}
+	// Checked at once, after 0.5 s and 1.5 s (not ready), then at 3.5 s.
+	if !slices.Equal(*waits, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}) || c.Requests() != 5 {
+		t.Errorf("waits %v, %d requests; want [500ms 1s 2s], 5", *waits, c.Requests())
+	}
+	// Ready: one request.
+	before := c.Requests()
+	if _, err := c.FetchCredentialReport(context.Background()); err != nil || c.Requests()-before != 1 {
+		t.Errorf("a ready report cost %d requests (%v)", c.Requests()-before, err)
+	}
+
+	// No report at all: started again, then fetched.
+	fresh, _ := reportClient(t, 0)
+	if _, err := fresh.FetchCredentialReport(context.Background()); err != nil {
+		t.Fatalf("fetch without a report: %v", err)
+	}
+}
