@@ -126,6 +126,7 @@ func setupOrg(env *testscript.Env) error {
 //	org wait-held ACCOUNT ACTION
 //	org release ACCOUNT ACTION
 //	org secret-holds ACCOUNT NAME USER the secret's current value holds one of USER's keys
+//	org param-holds ACCOUNT NAME USER  the same for an SSM parameter
 //	org no-secrets                     no secret of any account is in the last stdout/stderr
 //	org sign-as ACCOUNT USER           sign with USER's first key in ACCOUNT
 //
@@ -253,6 +254,16 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if id, ok := holdsKeyOf(srv, sec.Current, args[3], true); !ok {
 			ts.Fatalf("secret %s of %s holds %s, not an Active key of %s", args[2], args[1], id, args[3])
+		}
+	case "param-holds":
+		need(3)
+		srv := account(args[1])
+		p, ok := srv.ParameterValue("", args[2])
+		if !ok {
+			ts.Fatalf("no parameter %s in %s", args[2], args[1])
+		}
+		if id, ok := holdsKeyOf(srv, p.Value, args[3], true); !ok {
+			ts.Fatalf("parameter %s of %s holds %s, not an Active key of %s", args[2], args[1], id, args[3])
 		}
 	case "no-secrets":
 		need(0)
