@@ -379,7 +379,13 @@ func (s *Server) orgListAccounts(req *request) (any, *apiError) {
 	o := s.org
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	page, next, e := orgPageOf(o.accounts, in, 20)
+	return o.accountsPageLocked(o.accounts, in)
+}
+
+// accountsPageLocked is ListAccounts' and ListAccountsForParent's answer:
+// the page of accounts in asks for.
+func (o *Org) accountsPageLocked(accounts []*orgAccount, in orgPage) (any, *apiError) {
+	page, next, e := orgPageOf(accounts, in, 20)
 	if e != nil {
 		return nil, e
 	}
@@ -476,19 +482,7 @@ func (s *Server) orgListAccountsForParent(req *request) (any, *apiError) {
 			in2 = append(in2, a)
 		}
 	}
-	page, next, e := orgPageOf(in2, in, 20)
-	if e != nil {
-		return nil, e
-	}
-	docs := []any{}
-	for _, a := range page {
-		docs = append(docs, a.doc(o.id, o.mgmt.account))
-	}
-	out := map[string]any{"Accounts": docs}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return o.accountsPageLocked(in2, in)
 }
 
 // roleARNAccount splits arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME.

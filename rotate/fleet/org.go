@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/keyrot/keyrot/iamx"
 )
@@ -107,32 +106,7 @@ func AccountStateDir(dir, id string) string {
 // ctx is done no new account starts; it returns how many did, in order:
 // accounts[:started] ran, the rest did not.
 func EachAccount(ctx context.Context, accounts []iamx.Account, n int, fn func(context.Context, int, iamx.Account)) (started int) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(max(n, 1), max(len(accounts), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(ctx, i, accounts[i])
-			}
-		}()
-	}
-feed:
-	for i := range accounts {
-		if ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			break feed
-		case next <- i:
-			started++
-		}
-	}
-	close(next)
-	wg.Wait()
-	return started
+	return forEach(ctx, n, len(accounts), func(i int) { fn(ctx, i, accounts[i]) })
 }
 
 // SessionName is the RoleSessionName of an organization run's AssumeRole:

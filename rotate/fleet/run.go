@@ -197,44 +197,16 @@ func (j *Job) each(ctx context.Context, selected int, users []string, fn func(co
 		n = DefaultConcurrency
 	}
 	results := make([]UserResult, len(users))
-	next := make(chan int)
-	var (
-		wg sync.WaitGroup
-		mu sync.Mutex
-	)
-	for range min(n, max(len(users), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				res := fn(ctx, users[i])
-				results[i] = res
-				mu.Lock()
-				if j.OnUser != nil {
-					j.OnUser(res)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	started := 0
-feed:
-	for i := range users {
-		// select picks at random among ready cases: without this check a
-		// worker waiting for work could still be handed a user after ctx
-		// is done, and that user would fail instead of being skipped.
-		if ctx.Err() != nil {
-			break
+	var mu sync.Mutex
+	started := forEach(ctx, n, len(users), func(i int) {
+		res := fn(ctx, users[i])
+		results[i] = res
+		mu.Lock()
+		if j.OnUser != nil {
+			j.OnUser(res)
 		}
-		select {
-		case <-ctx.Done():
-			break feed
-		case next <- i:
-			started++
-		}
-	}
-	close(next)
-	wg.Wait()
+		mu.Unlock()
+	})
 
 	s := Summary{Selected: selected, Counts: map[string]int{}}
 	for i, r := range results {
@@ -261,6 +233,41 @@ feed:
 		return s, err
 	}
 	return s, nil
+}
+
+// forEach calls fn(i) for i in [0, count) with n workers (at least 1).
+// Once ctx is done no new i starts; it returns how many did: 0 to
+// started-1 ran, the rest did not.
+func forEach(ctx context.Context, n, count int, fn func(i int)) (started int) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(max(n, 1), max(count, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+feed:
+	for i := range count {
+		// select picks at random among ready cases: without this check a
+		// worker waiting for work could still be handed an item after ctx
+		// is done, and it would fail instead of being skipped.
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			break feed
+		case next <- i:
+			started++
+		}
+	}
+	close(next)
+	wg.Wait()
+	return started
 }
 
 // countKey labels an outcome "action result", or only "blocked" where the
