@@ -123,12 +123,17 @@ type auditJSON struct {
 
 func runAudit(ctx context.Context, opts *auditOptions) error {
 	f := opts.f
+	if opts.Org {
+		// Many accounts' calls: the fleet runs' adaptive retries.
+		client, err := fleetClient(ctx, f)
+		if err != nil {
+			return err
+		}
+		return runAuditOrg(ctx, opts, client)
+	}
 	client, err := f.Client(ctx)
 	if err != nil {
 		return err
-	}
-	if opts.Org {
-		return runAuditOrg(ctx, opts, client)
 	}
 	stop := f.waiting("generating the IAM credential report")
 	rep, err := client.CredentialReport(ctx)

@@ -155,12 +155,17 @@ func runList(ctx context.Context, opts *listOptions) error {
 }
 
 func listAllUsers(ctx context.Context, opts *listOptions) error {
+	if opts.Org {
+		// Many accounts' calls: the fleet runs' adaptive retries.
+		c, err := fleetClient(ctx, opts.f)
+		if err != nil {
+			return err
+		}
+		return listOrg(ctx, opts, c)
+	}
 	c, err := opts.f.Client(ctx)
 	if err != nil {
 		return err
-	}
-	if opts.Org {
-		return listOrg(ctx, opts, c)
 	}
 	stop := opts.f.waiting("generating the IAM credential report")
 	rep, err := c.CredentialReport(ctx)

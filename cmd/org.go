@@ -205,7 +205,7 @@ type orgAccountJSON struct {
 	// Status is Organizations' (ACTIVE, SUSPENDED, PENDING_CLOSURE).
 	Status string
 	// Result: done, failed (Error says why), skipped (not ACTIVE) or
-	// not-started (the run was interrupted first).
+	// interrupted (SIGINT or SIGTERM came first, or part way).
 	Result string
 	Error  string `json:",omitempty"`
 	// ReportGenerated and Users describe the account's credential report
@@ -216,10 +216,10 @@ type orgAccountJSON struct {
 
 // Results of an account in an organization run.
 const (
-	accountDone       = "done"
-	accountFailed     = "failed"
-	accountSkipped    = "skipped"
-	accountNotStarted = "not-started"
+	accountDone        = "done"
+	accountFailed      = "failed"
+	accountSkipped     = "skipped"
+	accountInterrupted = "interrupted"
 )
 
 // orgRun is the bookkeeping every organization command shares: the
@@ -259,6 +259,10 @@ func (r *orgRun) startReports(ctx context.Context, o *orgOptions) {
 			r.startErr[i] = err
 			return
 		}
+		if ctx.Err() != nil {
+			r.startErr[i] = ctx.Err()
+			return
+		}
 		if _, err := targets[i].client.StartCredentialReport(ctx); err != nil {
 			r.startErr[i] = fmt.Errorf("start the credential report (IAM GenerateCredentialReport): %w", err)
 		}
@@ -283,7 +287,7 @@ func (r *orgRun) each(ctx context.Context, n int, label string, fn func(context.
 	accts := make([]iamx.Account, len(targets))
 	for i, t := range targets {
 		accts[i] = t.acct
-		res[i] = orgAccountJSON{AccountID: t.acct.ID, AccountName: t.acct.Name, Status: t.acct.Status, Result: accountNotStarted}
+		res[i] = orgAccountJSON{AccountID: t.acct.ID, AccountName: t.acct.Name, Status: t.acct.Status, Result: accountInterrupted}
 	}
 	bar := newProgressOf(r.f, label, "accounts")
 	bar.start(len(targets))
@@ -294,9 +298,13 @@ func (r *orgRun) each(ctx context.Context, n int, label string, fn func(context.
 		} else {
 			err = fn(ctx, targets[i])
 		}
-		res[i].Result = accountDone
-		if err != nil {
+		switch {
+		case err != nil && interrupted(ctx, err):
+			// Cut short by SIGINT: not a failure of the account.
+		case err != nil:
 			res[i].Result, res[i].Error = accountFailed, err.Error()
+		default:
+			res[i].Result = accountDone
 		}
 		bar.add(err != nil)
 	})
@@ -334,8 +342,14 @@ func (r *orgRun) err(ctx context.Context, done string) error {
 	for _, a := range r.failed {
 		fmt.Fprintf(r.f.IO.ErrOut, "keyrot: account %s (%s): %s\n", a.AccountID, a.AccountName, a.Error)
 	}
-	if ctx.Err() != nil && r.started < len(r.plan.targets) {
-		return fmt.Errorf("%w: %d of %d accounts were started; run the same command again to finish", errInterrupted, r.started, len(r.plan.targets))
+	if ctx.Err() != nil {
+		finished := 0
+		for _, a := range r.accounts {
+			if a.Result == accountDone || a.Result == accountFailed {
+				finished++
+			}
+		}
+		return fmt.Errorf("%w: %d of %d accounts were finished, the rest not started or stopped part way; run the same command again to finish", errInterrupted, finished, len(r.plan.targets))
 	}
 	if len(r.failed) == 0 {
 		return nil
@@ -349,6 +363,12 @@ func (r *orgRun) err(ctx context.Context, done string) error {
 	}
 	return withHint(&codedError{exitPartial, fmt.Errorf("%d of %d accounts failed: %s", len(r.failed), len(r.plan.targets), strings.Join(ids, ", "))},
 		"the reasons are above; %s, and running the same command again retries the failed accounts", done)
+}
+
+// interrupted reports an error that is the run being interrupted (SIGINT,
+// SIGTERM) rather than a failure.
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errInterrupted))
 }
 
 // accountColumns prefix a row with its account.
@@ -397,7 +417,7 @@ func (opts *rotateOptions) runFleetOrg(ctx context.Context, dir, runID string, l
 	var throttled atomic.Int64
 	orun.startReports(ctx, &fo.Org)
 	for i, err := range orun.startErr {
-		if err != nil {
+		if err != nil && !interrupted(ctx, err) {
 			record(p.targets[i].acct, accountFailed, "", err)
 		}
 	}
@@ -412,13 +432,22 @@ func (opts *rotateOptions) runFleetOrg(ctx context.Context, dir, runID string, l
 			caller = iamx.Identity{Account: t.acct.ID, AssumedRole: true,
 				ARN: "arn:" + iamx.PartitionOf(c.Config().Region) + ":sts::" + t.acct.ID + ":assumed-role/" + fo.Org.RoleName + "/" + fleet.SessionName(callerName(p.caller))}
 		}
-		w := fleetWork{acct: t.acct, rs: &rotationSession{client: t.client, signer: s, caller: caller}, stateDir: fleet.AccountStateDir(dir, t.acct.ID)}
+		// The caller's own account keeps the state of runs without --org
+		// (one lock per user whichever way it is run); members their own.
+		stateDir := dir
+		if !t.own {
+			stateDir = fleet.AccountStateDir(dir, t.acct.ID)
+		}
+		w := fleetWork{acct: t.acct, rs: &rotationSession{client: t.client, signer: s, caller: caller}, stateDir: stateDir, reportStarted: orun.startErr[index[t.acct.ID]] == nil}
 		res, err := opts.fleetAccount(ctx, w, runID, log, nil, run)
+		if err == nil && res.sum.Interrupted {
+			err = ctx.Err()
+		}
 		throttled.Add(res.throttled)
 		if res.ran {
 			results[index[t.acct.ID]] = &res // each worker writes its own element
 		}
-		if err != nil {
+		if err != nil && !interrupted(ctx, err) {
 			record(t.acct, accountFailed, "", err)
 		}
 		return err
@@ -429,9 +458,5 @@ func (opts *rotateOptions) runFleetOrg(ctx context.Context, dir, runID string, l
 			parts = append(parts, fleetPart{acct: t.acct, report: r.report, sum: r.sum})
 		}
 	}
-	err = reportFleet(opts, parts, orun, c.Requests(), throttled.Load(), time.Since(start))
-	if err == nil && ctx.Err() != nil && orun.started < len(p.targets) {
-		err = fmt.Errorf("%w: %d of %d accounts were started; run the same command again to finish", errInterrupted, orun.started, len(p.targets))
-	}
-	return err
+	return reportFleet(ctx, opts, parts, orun, c.Requests(), throttled.Load(), time.Since(start))
 }

@@ -204,6 +204,9 @@ type fleetWork struct {
 	acct     iamx.Account
 	rs       *rotationSession
 	stateDir string
+	// reportStarted: the credential report was started already
+	// (orgRun.startReports); only fetch it.
+	reportStarted bool
 }
 
 // fleetResult is what a fleet run did in one account.
@@ -264,7 +267,7 @@ func runFleet(ctx context.Context, opts *rotateOptions, run func(context.Context
 		if !res.ran {
 			return err
 		}
-		if rerr := reportFleet(opts, []fleetPart{{report: res.report, sum: res.sum}}, nil, rs.client.Requests(), res.throttled, time.Since(start)); rerr != nil && err == nil {
+		if rerr := reportFleet(ctx, opts, []fleetPart{{report: res.report, sum: res.sum}}, nil, rs.client.Requests(), res.throttled, time.Since(start)); rerr != nil && err == nil {
 			err = rerr
 		}
 		return err
@@ -336,6 +339,8 @@ func (opts *rotateOptions) fleetAccount(ctx context.Context, w fleetWork, runID 
 		stop := f.waiting("generating the IAM credential report")
 		report, err = limited.CredentialReport(ctx)
 		stop()
+	} else if w.reportStarted {
+		report, err = limited.FetchCredentialReport(ctx)
 	} else {
 		report, err = limited.CredentialReport(ctx)
 	}
@@ -411,7 +416,7 @@ type fleetPart struct {
 // policy) on stdout, a summary and every failure on stderr. It returns
 // the run's exit error: 10 when users (or accounts, orun) failed, 130
 // when interrupted.
-func reportFleet(opts *rotateOptions, parts []fleetPart, orun *orgRun, calls, throttled int64, took time.Duration) error {
+func reportFleet(ctx context.Context, opts *rotateOptions, parts []fleetPart, orun *orgRun, calls, throttled int64, took time.Duration) error {
 	f := opts.f
 	doc := fleetJSON{Command: opts.Fleet.command, DryRun: opts.DryRun, FailedUsers: []string{},
 		Actions: []fleetActionJSON{}, Counts: map[string]int{}, APICalls: calls, ThrottledRetries: throttled, DurationMs: took.Milliseconds()}
@@ -513,7 +518,7 @@ func reportFleet(opts *rotateOptions, parts []fleetPart, orun *orgRun, calls, th
 		if opts.DryRun {
 			done = "nothing was changed"
 		}
-		if err := orun.err(context.Background(), done); err != nil && !doc.Interrupted {
+		if err := orun.err(ctx, done); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,10 @@ var (
 	ErrLockout = errors.New("refused: the caller would lose its signing key")
 	// ErrVerifyTimeout: the new key did not name U often enough within Wait.
 	ErrVerifyTimeout = errors.New("new key not verified in time")
+	// ErrForeignJournal: the state directory holds another account's
+	// unfinished rotation of a user of the same name; rotating here would
+	// overwrite its journal. Exit 7, as a guard.
+	ErrForeignJournal = errors.New("refused: the state directory holds another account's unfinished rotation of this user")
 )
 
 // ExitCode maps the workflow's error kinds to keyrot's exit codes. ok is
@@ -44,7 +48,7 @@ func ExitCode(err error) (code int, ok bool) {
 		return 130, true
 	case errors.Is(err, ErrRolledBack):
 		return 8, true
-	case errors.Is(err, ErrLockout):
+	case errors.Is(err, ErrLockout), errors.Is(err, ErrForeignJournal):
 		return 7, true
 	case errors.Is(err, ErrAmbiguous):
 		return 2, true

@@ -146,13 +146,26 @@ func stateFile(dir, user, suffix string) string {
 	return filepath.Join(dir, "user-"+user+suffix)
 }
 
+// UnfinishedRotation is a rotation an earlier run left unfinished.
+type UnfinishedRotation struct {
+	OldKeyID string
+	// Account is the account the rotation was in ("" in journals written
+	// before keyrot recorded it).
+	Account string
+	// SelfSigned: the old key signed the rotation's own requests.
+	SelfSigned bool
+	// Err: the journal could not be read; the user's rotation must not go
+	// on until it is moved aside.
+	Err error
+}
+
 // Unfinished lists the rotations earlier runs left unfinished in state
-// directory dir (a kill -9, a power cut, a held GitHub delivery): user →
-// the old key each was replacing. It reads the directory once and only
-// the users' journals. A fleet run hands these users to Run first, which
-// finishes or rolls them back, before it judges their keys: a user caught
-// with two Active keys mid-rotation is not a user to block.
-func Unfinished(dir string) (map[string]string, error) {
+// directory dir (a kill -9, a power cut, a held GitHub delivery), by user.
+// It reads the directory once and only the users' journals. A fleet run
+// finishes or rolls these back first (Options.RecoverOnly), then judges
+// the users' keys: a user caught with two Active keys mid-rotation is not
+// a user to block.
+func Unfinished(dir string) (map[string]UnfinishedRotation, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -160,7 +173,7 @@ func Unfinished(dir string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state directory: %w", err)
 	}
-	out := map[string]string{}
+	out := map[string]UnfinishedRotation{}
 	for _, e := range entries {
 		name := e.Name()
 		user, ok := strings.CutPrefix(name, "user-")
@@ -173,11 +186,11 @@ func Unfinished(dir string) (map[string]string, error) {
 			continue
 		}
 		j, err := store{path: filepath.Join(dir, name)}.load()
-		if err != nil {
-			return nil, err
-		}
-		if j != nil && !j.finished() {
-			out[user] = j.OldKeyID
+		switch {
+		case err != nil:
+			out[user] = UnfinishedRotation{Err: err}
+		case j != nil && !j.finished():
+			out[user] = UnfinishedRotation{OldKeyID: j.OldKeyID, Account: j.Account, SelfSigned: j.SelfSigned}
 		}
 	}
 	return out, nil

@@ -109,15 +109,16 @@ func TestUnfinished(t *testing.T) {
 		t.Fatalf("Unfinished = %v, want %v", got, want)
 	}
 	for u, id := range want {
-		if got[u] != id {
-			t.Errorf("Unfinished[%s] = %q, want %q", u, got[u], id)
+		if got[u].OldKeyID != id || got[u].Err != nil {
+			t.Errorf("Unfinished[%s] = %+v, want %q", u, got[u], id)
 		}
 	}
 	// A corrupt journal is an error, not a user silently left alone.
 	if err := os.WriteFile(stateFile(dir, "frank", ".json"), []byte("{garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Unfinished(dir); err == nil {
-		t.Error("a corrupt journal was ignored")
+	got, err = Unfinished(dir)
+	if err != nil || got["frank"].Err == nil || got["alice"].OldKeyID == "" {
+		t.Errorf("a corrupt journal: %+v, %v; want frank's error and the others as before", got["frank"], err)
 	}
 }

@@ -68,6 +68,11 @@ type Options struct {
 	// longer Active mean nothing to do rather than an error: a fleet run
 	// decided on an earlier look, and another run may have rotated it since.
 	SkipIfNotActive bool
+	// RecoverOnly makes Run finish or roll back the rotation an earlier
+	// run left unfinished, and stop there: no fresh rotation after a
+	// rollback, nothing at all without an unfinished journal. A fleet run
+	// recovers this way, then judges the user's keys by its policy.
+	RecoverOnly bool
 	// OldKey is the old-key policy; "" means Deactivate.
 	OldKey OldKeyPolicy
 	// DeleteInactive lets the capacity step delete an Inactive second key.
@@ -217,7 +222,7 @@ func (o Options) validate() error {
 			return err
 		}
 	}
-	if !o.DryRun && o.Destination == nil {
+	if !o.DryRun && !o.RecoverOnly && o.Destination == nil {
 		return fmt.Errorf("%w: rotate: no destination for the new secret", iamx.ErrInvalidInput)
 	}
 	return nil

@@ -107,6 +107,13 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 	if err != nil {
 		return res, err
 	}
+	if j != nil && !j.finished() && j.Account != "" && o.Caller.Account != "" && j.Account != o.Caller.Account {
+		// A state directory shared by runs in two accounts: that journal
+		// is the other account's to finish, and a rotation here would
+		// overwrite it.
+		return res, fmt.Errorf("%w (%s in account %s, %s): finish it signed into that account (keyrot rotate --user %s), or give each account a state directory of its own",
+			ErrForeignJournal, name, j.Account, dir, name)
+	}
 	if j != nil && !j.finished() {
 		var finished bool
 		err := r.step(StepRecover, "journal step "+j.Step, func() error {
@@ -114,10 +121,14 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 			res.Recovered, finished, err = r.recover(ctx, j, false, false)
 			return err
 		})
-		if err != nil || finished {
+		if err != nil || finished || o.RecoverOnly {
 			return res, err
 		}
 		r = &runner{o: o, keys: keys, client: keys, name: name, apiUser: apiUser, res: &res, st: r.st}
+	}
+	if o.RecoverOnly {
+		res.NothingToDo, res.Reason = true, "no unfinished rotation"
+		return res, nil
 	}
 
 	var p RotationPlan

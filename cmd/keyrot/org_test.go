@@ -19,7 +19,7 @@ import (
 // admin, signs there) and three members, one of them suspended. The user
 // ci exists in every account, with a key older than 90 days.
 //
-//	MGMT    123456789012  management  admin; ci (old key)
+//	MGMT    123456789012  management  admin; ci (old key); role keyrot
 //	DEV     111111111111  dev         ci (old key); web (new key, used)
 //	PROD    222222222222  prod        ci (old key); deploy (two Active keys, one old)
 //	LEGACY  333333333333  legacy      SUSPENDED; ci (old key)
@@ -64,6 +64,7 @@ func setupOrg(env *testscript.Env) error {
 	mgmt := iamsim.NewServer(
 		iamsim.User("admin", iamsim.KeySeed{Created: now.Add(-30 * day), LastUsed: now}),
 		iamsim.User("ci", old),
+		iamsim.Role("keyrot", false),
 	)
 	env.Defer(mgmt.Close)
 	org := iamsim.NewOrg(mgmt)
@@ -95,6 +96,8 @@ func setupOrg(env *testscript.Env) error {
 		"AWS_ENDPOINT_URL":            org.URL(),
 		"GITHUB_API_URL":              org.URL() + iamsim.GitHubAPIPrefix,
 		"AWS_ACCESS_KEY_ID":           admin.ID,
+		"ADMIN_ID":                    admin.ID,
+		"ADMIN_SECRET":                admin.Secret,
 		"AWS_SECRET_ACCESS_KEY":       admin.Secret,
 		"AWS_REGION":                  "us-east-1",
 		"AWS_MAX_ATTEMPTS":            "2",
@@ -120,6 +123,7 @@ func setupOrg(env *testscript.Env) error {
 //	org status ACCOUNT STATUS          set the account's status (SUSPENDED...)
 //	org lifetime DURATION              member sessions last DURATION
 //	org latency DURATION               added to every call in every account
+//	org propagation ACCOUNT DURATION   new keys in ACCOUNT are refused for DURATION
 //	org fail ACCOUNT ACTION CODE       fail the next call of ACTION in ACCOUNT
 //	org fail-always ACCOUNT ACTION CODE
 //	org hold ACCOUNT ACTION            hold calls of ACTION in ACCOUNT until released
@@ -128,6 +132,7 @@ func setupOrg(env *testscript.Env) error {
 //	org secret-holds ACCOUNT NAME USER the secret's current value holds one of USER's keys
 //	org param-holds ACCOUNT NAME USER  the same for an SSM parameter
 //	org no-secrets                     no secret of any account is in the last stdout/stderr
+//	org sign-role ACCOUNT ROLE         sign with a session of ROLE in ACCOUNT
 //	org sign-as ACCOUNT USER           sign with USER's first key in ACCOUNT
 //
 // ACCOUNT is an account ID; MGMT's is the management account.
@@ -221,6 +226,11 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 		for _, s := range all() {
 			s.SetLatency(d)
 		}
+	case "propagation":
+		need(2)
+		d, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		account(args[1]).SetPropagationDelay(d)
 	case "fail":
 		need(3)
 		account(args[1]).FailNext(args[2], args[3])
@@ -277,11 +287,19 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 		}
+	case "sign-role":
+		// sign-role ACCOUNT ROLE: sign with a session of the account's role.
+		need(2)
+		id, secret, token := account(args[1]).RoleSession(args[2])
+		ts.Setenv("AWS_ACCESS_KEY_ID", id)
+		ts.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+		ts.Setenv("AWS_SESSION_TOKEN", token)
 	case "sign-as":
 		need(2)
 		k := account(args[1]).Keys(args[2])[0]
 		ts.Setenv("AWS_ACCESS_KEY_ID", k.ID)
 		ts.Setenv("AWS_SECRET_ACCESS_KEY", k.Secret)
+		ts.Setenv("AWS_SESSION_TOKEN", "")
 	default:
 		ts.Fatalf("unknown org command %q", args[0])
 	}

@@ -256,8 +256,7 @@ func (o *Org) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // released meanwhile, so that two accounts never lock each other).
 func (s *Server) assumeInto(req *request, arn, account, roleName, sessionName string, d time.Duration) (*xw, *apiError) {
 	o := s.org
-	caller := req.who.user
-	denied := errf("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arn(caller), arn)
+	denied := errf("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.arn(req.who.user), arn)
 	o.mu.Lock()
 	a := o.byID[account]
 	trusted := s.account == o.mgmt.account || o.delegated[s.account]
@@ -265,7 +264,9 @@ func (s *Server) assumeInto(req *request, arn, account, roleName, sessionName st
 	ext, needExt := o.externals[account]
 	lifetime := o.lifetime
 	o.mu.Unlock()
-	if a == nil || !trusted || refuse || caller.role {
+	// A role session may assume the member's role too (role chaining: a
+	// cron job or a pod signs as a role of the management account).
+	if a == nil || !trusted || refuse {
 		return nil, denied
 	}
 	if needExt && req.p.get("ExternalId") != ext {

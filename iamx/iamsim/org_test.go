@@ -52,7 +52,7 @@ func orgCall(t *testing.T, o *iamsim.Org, creds aws.Credentials, op, body string
 // account only; a member's key is refused Organizations; a denied role,
 // and a missing ExternalId, refuse AssumeRole.
 func TestOrg(t *testing.T) {
-	mgmt := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}))
+	mgmt := iamsim.NewServer(iamsim.User("admin", iamsim.KeySeed{}), iamsim.Role("keyrot", false))
 	t.Cleanup(mgmt.Close)
 	org := iamsim.NewOrg(mgmt)
 	t.Cleanup(org.Close)
@@ -127,6 +127,14 @@ func TestOrg(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 			t.Fatalf("AssumeRole into %s: %v", id, err)
 		}
+	}
+	// Role chaining: a role session of the management account (a cron
+	// job's role) assumes the member's role as well.
+	rid, rsecret, rtoken := mgmt.RoleSession("keyrot")
+	chained := sts.NewFromConfig(orgConfig(org, credentials.NewStaticCredentialsProvider(rid, rsecret, rtoken)))
+	if _, err := chained.AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + ids[1] + ":role/" + iamsim.OrgAccessRole), RoleSessionName: aws.String("keyrot-cron")}); err != nil {
+		t.Fatalf("a role session assuming the member role: %v", err)
 	}
 	if _, err := stsc.AssumeRole(context.Background(), &sts.AssumeRoleInput{ExternalId: aws.String("ext-1"),
 		RoleArn: aws.String("arn:aws:iam::" + ids[4] + ":role/" + iamsim.OrgAccessRole), RoleSessionName: aws.String("keyrot-test")}); err != nil {

@@ -18,6 +18,7 @@ type Client interface {
 	rotate.Keys
 	LastUsed(ctx context.Context, id string) (iamx.LastUsed, error)
 	CredentialReport(ctx context.Context) (iamx.Report, error)
+	FetchCredentialReport(ctx context.Context) (iamx.Report, error)
 }
 
 var _ Client = (*iamx.Client)(nil)
@@ -151,6 +152,12 @@ func (l *Limited) LastUsed(ctx context.Context, id string) (lu iamx.LastUsed, er
 // two or three requests.
 func (l *Limited) CredentialReport(ctx context.Context) (r iamx.Report, err error) {
 	err = l.do(ctx, func() error { r, err = l.C.CredentialReport(ctx); return err })
+	return r, err
+}
+
+// FetchCredentialReport downloads a report started earlier: one token.
+func (l *Limited) FetchCredentialReport(ctx context.Context) (r iamx.Report, err error) {
+	err = l.do(ctx, func() error { r, err = l.C.FetchCredentialReport(ctx); return err })
 	return r, err
 }
 

@@ -72,6 +72,10 @@ func (s *scripted) LastUsed(ctx context.Context, id string) (iamx.LastUsed, erro
 	return iamx.LastUsed{Service: "s3"}, s.next("LastUsed")
 }
 
+func (s *scripted) FetchCredentialReport(ctx context.Context) (iamx.Report, error) {
+	return s.CredentialReport(ctx)
+}
+
 func (s *scripted) CredentialReport(ctx context.Context) (iamx.Report, error) {
 	if err := s.next("CredentialReport"); err != nil {
 		return iamx.Report{}, err

@@ -172,6 +172,9 @@ const (
 	// Deferred is a rotation that waits for the second key slot, which
 	// the policy itself frees later (DeleteInactiveAfter); not a failure.
 	Deferred Kind = "deferred"
+	// Recover finishes or rolls back the rotation an earlier run left
+	// unfinished (its journal), before the policy is applied.
+	Recover Kind = "recover"
 )
 
 // Action is one change for one key.

@@ -59,9 +59,9 @@ type Job struct {
 	OnStart func(users int)
 	OnUser  func(UserResult)
 
-	// unfinished are the users whose rotation an earlier run left
-	// unfinished: user → the old key (rotate.Unfinished).
-	unfinished map[string]string
+	// unfinished are the rotations earlier runs left unfinished in this
+	// account, by user (rotate.Unfinished).
+	unfinished map[string]rotate.UnfinishedRotation
 }
 
 // Outcome is what became of one action.
@@ -175,14 +175,26 @@ func (j *Job) Rotate(ctx context.Context, r iamx.Report, sel Selector, olderThan
 	})
 }
 
-// loadUnfinished reads which rotations earlier runs left unfinished.
+// loadUnfinished reads which rotations earlier runs left unfinished, in
+// the caller's account: a journal another account's run wrote in a shared
+// state directory is not this run's to finish.
 func (j *Job) loadUnfinished() error {
 	dir, err := rotate.StateDir(j.Rotation)
 	if err != nil {
 		return err
 	}
-	j.unfinished, err = rotate.Unfinished(dir)
-	return err
+	all, err := rotate.Unfinished(dir)
+	if err != nil {
+		return err
+	}
+	acct := j.Rotation.Caller.Account
+	for user, u := range all {
+		if u.Account != "" && acct != "" && u.Account != acct {
+			delete(all, user)
+		}
+	}
+	j.unfinished = all
+	return nil
 }
 
 // each runs fn for every user with j.Concurrency workers. Once ctx is
@@ -293,21 +305,14 @@ func summaryResult(s Summary) string {
 // unusedRule false only rotations are considered (rotate --all-users).
 func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, unusedRule bool) UserResult {
 	res := UserResult{User: user}
-	if old, ok := j.unfinished[user]; ok {
-		// Finish (or roll back) the earlier run's rotation before judging
-		// the keys it left: two Active keys mid-rotation are not a user
-		// to block. The next run judges the keys afresh.
-		a := Action{Kind: Rotate, User: user, KeyID: old, Reason: "an earlier run left this rotation unfinished"}
-		var o Outcome
-		if j.DryRun {
-			o = Outcome{Action: a, Result: ResultPlanned, Plan: []string{"finish or roll back the rotation of " + old + " an earlier run left unfinished (journal)"}}
-		} else {
-			o = j.apply(ctx, a, nil, time.Time{}, true)
-		}
+	if u, ok := j.unfinished[user]; ok {
+		o, stop := j.recover(ctx, user, u, g)
 		res.Outcomes = append(res.Outcomes, o)
 		j.record(user, o)
-		res.Err = o.Err
-		return res
+		if stop {
+			res.Err = o.Err
+			return res
+		}
 	}
 	listedAt := time.Now()
 	keys, err := j.Client.ListKeys(ctx, user)
@@ -385,6 +390,52 @@ func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, u
 	return res
 }
 
+// recover finishes or rolls back user's unfinished rotation u, and says
+// whether to stop there (it failed, or must not be done) or go on to judge
+// the user's keys as they are now. A rotation of the key that signs this
+// run is left to its owner: finishing it would deactivate the run's own
+// credentials.
+func (j *Job) recover(ctx context.Context, user string, u rotate.UnfinishedRotation, g Guard) (Outcome, bool) {
+	a := Action{Kind: Recover, User: user, KeyID: u.OldKeyID, Reason: "an earlier run left the rotation of " + orNone(u.OldKeyID) + " unfinished"}
+	switch {
+	case u.Err != nil:
+		a.Kind = "none"
+		return Outcome{Action: a, Result: ResultFailed, Err: fmt.Errorf("journal of %s: %w", user, u.Err)}, true
+	case u.SelfSigned || u.OldKeyID != "" && u.OldKeyID == g.SignerKeyID:
+		a.Kind = Blocked
+		a.Reason = fmt.Sprintf("the unfinished rotation of %s replaces the key that signs this run: finish it with `keyrot rotate --user %s`, signed by other credentials", orNone(u.OldKeyID), user)
+		return Outcome{Action: a, Result: ResultBlocked, Err: fmt.Errorf("%s", a.Reason)}, true
+	case j.DryRun:
+		return Outcome{Action: a, Result: ResultPlanned, Plan: []string{"finish or roll back the unfinished rotation of " + orNone(u.OldKeyID) + " (journal), then apply the policy"}}, false
+	}
+	ro := j.rotation(Action{Kind: Rotate, User: user, KeyID: u.OldKeyID})
+	ro.RecoverOnly = true
+	r, err := rotate.Run(ctx, j.Client, ro)
+	o := Outcome{Action: a, Result: ResultDone}
+	if err != nil {
+		o.Err = err
+		switch {
+		case errors.Is(err, rotate.ErrRollbackFailed):
+			o.Result = ResultRollbackFailed
+		default:
+			o.Result = ResultFailed
+		}
+		return o, true
+	}
+	if rec := r.Recovered; rec != nil {
+		o.NewKeyID = rec.NewKeyID
+		o.Action.Reason += ": " + rec.Action
+	}
+	return o, ctx.Err() != nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
 // apply carries out one action. keys is the list the decision was made on;
 // unchanged says whether it still describes IAM.
 func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt time.Time, changed bool) Outcome {
@@ -448,9 +499,6 @@ func (j *Job) apply(ctx context.Context, a Action, keys []iamx.Key, listedAt tim
 			return o
 		}
 		o.NewKeyID = r.NewKey.ID
-		if rec := r.Recovered; rec != nil && o.NewKeyID == "" && rec.Action == "finished" {
-			o.NewKeyID = rec.NewKeyID
-		}
 		switch {
 		case r.NothingToDo:
 			o.Result = ResultOK

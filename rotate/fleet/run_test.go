@@ -141,6 +141,10 @@ func (f *fakeIAM) VerifyKey(ctx context.Context, id string, secret iamx.Secret) 
 	return iamx.Identity{}, errors.New("fake: no rotations")
 }
 
+func (f *fakeIAM) FetchCredentialReport(ctx context.Context) (iamx.Report, error) {
+	return f.CredentialReport(ctx)
+}
+
 func (f *fakeIAM) CredentialReport(ctx context.Context) (iamx.Report, error) {
 	return iamx.Report{}, errors.New("fake: the tests pass reports in")
 }
