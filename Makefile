@@ -129,6 +129,7 @@ bench-cli: build
 	fi; \
 	echo "bench-cli: $$("$$aws" --version 2>&1) at $$aws"; \
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/sdk-baseline ./cmd/benchcli/baseline; \
-	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -aws "$$aws" -baseline $(BIN)/sdk-baseline -n $(BENCH_N) -out docs/performance.md
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/sdk-withlibs ./cmd/benchcli/withlibs; \
+	$(GO) run ./cmd/benchcli -keyrot $(BIN)/keyrot -aws "$$aws" -baseline $(BIN)/sdk-baseline -baseline-libs $(BIN)/sdk-withlibs -n $(BENCH_N) -out docs/performance.md
 
 .PHONY: release-check completions bench-cli

@@ -82,7 +82,7 @@ the others are audited, and keyrot exits 10.` + exitHelp(exitOK, exitError, exit
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
-			return runAudit(c.Context(), opts)
+			return runAudit(f.interruptible(c.Context()), opts)
 		},
 	}
 	fl := c.Flags()

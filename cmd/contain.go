@@ -104,7 +104,7 @@ nothing while the key stays Inactive.` + exitHelp(rotateCodes...),
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
-			return runContain(c.Context(), opts)
+			return runContain(f.interruptible(c.Context()), opts)
 		},
 	}
 	fl := c.Flags()

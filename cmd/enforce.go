@@ -97,7 +97,7 @@ say) is reported and the others are done: exit 10.` + exitHelp(rotateCodes...),
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
-			return runEnforce(c.Context(), opts)
+			return runEnforce(f.interruptible(c.Context()), opts)
 		},
 	}
 	fl := c.Flags()

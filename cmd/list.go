@@ -97,7 +97,11 @@ through --role-name in each member account; rows carry the account.` + exitHelp(
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
-			return runList(c.Context(), opts)
+			ctx := c.Context()
+			if opts.AllUsers {
+				ctx = f.interruptible(ctx)
+			}
+			return runList(ctx, opts)
 		},
 	}
 	addUserFlag(c, &opts.User, "user whose keys to list")

@@ -52,7 +52,7 @@ unfinished rotation (a crash, a kill -9) is undone first.` + exitHelp(exitOK, ex
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
-			return runRollback(c.Context(), opts)
+			return runRollback(f.interruptible(c.Context()), opts)
 		},
 	}
 	addUserFlag(c, &opts.User, "user whose last rotation to undo")

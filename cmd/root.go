@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -219,15 +217,16 @@ func unknownCommand(root *cobra.Command, err error) error {
 // Main runs keyrot with the process's arguments and returns its exit code.
 func Main() int {
 	deferGC()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ios := System()
 	f := newFactory(ios)
 	root := newCmdRootFor(f, os.Args[1:])
 	root.SetArgs(os.Args[1:])
-	err := unknownCommand(root, root.ExecuteContext(ctx))
-	if err == nil && ctx.Err() != nil {
+	err := unknownCommand(root, root.ExecuteContext(context.Background()))
+	if err == nil && f.interrupted() {
 		err = errInterrupted
+	}
+	if f.stopSignals != nil {
+		f.stopSignals()
 	}
 	return reportError(ios.ErrOut, err)
 }

@@ -131,9 +131,9 @@ ACTIVE account of the AWS Organization, as keyrot enforce --org does.` + exitHel
 				return runF(c.Context(), opts)
 			}
 			if opts.Fleet.AllUsers {
-				return runRotateAll(c.Context(), opts)
+				return runRotateAll(opts.f.interruptible(c.Context()), opts)
 			}
-			return runRotate(c.Context(), opts)
+			return runRotate(opts.f.interruptible(c.Context()), opts)
 		},
 	}
 	fl := c.Flags()
