@@ -41,9 +41,10 @@ func benchEnv(b testing.TB, more ...iamsim.Option) (*iamsim.Server, string) {
 // process start: flag parsing, configuration loading, the requests, output.
 func runCommand(b testing.TB, args ...string) (stderr string) {
 	ios, _, _, errOut := TestIO()
-	root := newCmdRoot(newFactory(ios))
+	f := newFactory(ios)
+	root := newCmdRoot(f)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	if err := execute(context.Background(), f, root); err != nil {
 		b.Fatalf("keyrot %v: %v\n%s", args, err, errOut)
 	}
 	return errOut.String()

@@ -221,14 +221,22 @@ func Main() int {
 	f := newFactory(ios)
 	root := newCmdRootFor(f, os.Args[1:])
 	root.SetArgs(os.Args[1:])
-	err := unknownCommand(root, root.ExecuteContext(context.Background()))
+	err := unknownCommand(root, execute(context.Background(), f, root))
+	return reportError(ios.ErrOut, err)
+}
+
+// execute runs root, maps a run a signal cut short to errInterrupted, and
+// removes the signal handlers the command installed (Factory.interruptible).
+func execute(ctx context.Context, f *Factory, root *cobra.Command) error {
+	err := root.ExecuteContext(ctx)
 	if err == nil && f.interrupted() {
 		err = errInterrupted
 	}
 	if f.stopSignals != nil {
 		f.stopSignals()
+		f.signals, f.stopSignals = nil, nil
 	}
-	return reportError(ios.ErrOut, err)
+	return err
 }
 
 // subcommands are keyrot's commands in the order --help lists them.

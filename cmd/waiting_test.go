@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,10 @@ func TestProgressDuringPropagation(t *testing.T) {
 		benchEnv(t, iamsim.PropagationDelay(1500*time.Millisecond))
 		ios, _, _, errOut := TestIO()
 		ios.SetTTY(false, tty)
-		root := newCmdRoot(newFactory(ios))
+		f := newFactory(ios)
+		root := newCmdRoot(f)
 		root.SetArgs([]string{"rotate", "--user", "alice", "--exec", "true", "--verify-interval", "100ms"})
-		if err := root.Execute(); err != nil {
+		if err := execute(context.Background(), f, root); err != nil {
 			t.Fatalf("tty %v: %v\n%s", tty, err, errOut)
 		}
 		live := strings.Contains(errOut.String(), "\r") && strings.Contains(errOut.String(), "verify    until STS names alice")
@@ -38,9 +40,10 @@ func TestFleetProgressBar(t *testing.T) {
 		benchEnv(t, iamsim.User("bob", iamsim.KeySeed{Created: time.Now().Add(-200 * 24 * time.Hour)}))
 		ios, _, _, errOut := TestIO()
 		ios.SetTTY(false, tty)
-		root := newCmdRoot(newFactory(ios))
+		f := newFactory(ios)
+		root := newCmdRoot(f)
 		root.SetArgs([]string{"rotate", "--all-users", "--older-than", "90d", "--exec", "true", "--verify-interval", "100ms"})
-		if err := root.Execute(); err != nil {
+		if err := execute(context.Background(), f, root); err != nil {
 			t.Fatalf("tty %v: %v\n%s", tty, err, errOut)
 		}
 		drawn := strings.Contains(errOut.String(), "(0/1)")

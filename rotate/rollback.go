@@ -84,6 +84,9 @@ func Rollback(ctx context.Context, keys Keys, ro RollbackOptions) (RollbackResul
 	if err != nil {
 		return out, err
 	}
+	if err := checkJournalAccount(ctx, keys, &o, j, name, dir); err != nil {
+		return out, err
+	}
 	if ro.DryRun {
 		return rollbackPlan(ctx, keys, o, ro, name, apiUser, j, out)
 	}

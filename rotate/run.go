@@ -107,12 +107,10 @@ func Run(ctx context.Context, keys Keys, opts Options) (result Result, err error
 	if err != nil {
 		return res, err
 	}
-	if j != nil && !j.finished() && j.Account != "" && o.Caller.Account != "" && j.Account != o.Caller.Account {
-		// A state directory shared by runs in two accounts: that journal
-		// is the other account's to finish, and a rotation here would
-		// overwrite it.
-		return res, fmt.Errorf("%w (%s in account %s, %s): finish it signed into that account (keyrot rotate --user %s), or give each account a state directory of its own",
-			ErrForeignJournal, name, j.Account, dir, name)
+	if j != nil && !j.finished() {
+		if err := checkJournalAccount(ctx, keys, &o, j, name, dir); err != nil {
+			return res, err
+		}
 	}
 	if j != nil && !j.finished() {
 		var finished bool
@@ -444,6 +442,38 @@ func deliver(ctx context.Context, d Destination, k iamx.NewKey) (undo func() err
 	return undo, backup, err
 }
 
+// identifier is the part of a client that asks STS who signs (iamx.Client).
+type identifier interface {
+	CallerIdentity(ctx context.Context) (iamx.Identity, error)
+}
+
+// checkJournalAccount refuses a journal another account's run wrote in a
+// shared state directory: finishing, undoing or overwriting it here would
+// act on keys of another account's user of the same name. When the journal
+// names its account and the caller's is not known (a rotation with --user
+// asks STS nothing), it asks STS once, through keys.
+func checkJournalAccount(ctx context.Context, keys Keys, o *Options, j *journal, name, dir string) error {
+	if j == nil || j.Account == "" {
+		return nil
+	}
+	if o.Caller.Account == "" {
+		id, ok := keys.(identifier)
+		if !ok {
+			return nil
+		}
+		ident, err := id.CallerIdentity(ctx)
+		if err != nil {
+			return fmt.Errorf("identify the caller's account to check the journal of %s (STS GetCallerIdentity): %w", name, err)
+		}
+		o.Caller.Account = ident.Account
+	}
+	if o.Caller.Account != "" && j.Account != o.Caller.Account {
+		return fmt.Errorf("%w (%s in account %s, %s): finish it signed into that account (keyrot rotate --user %s), or give each account a state directory of its own",
+			ErrForeignJournal, name, j.Account, dir, name)
+	}
+	return nil
+}
+
 // names reports whether id is U.
 func (r *runner) names(id iamx.Identity) bool {
 	if r.name == iamx.RootUser {
@@ -473,6 +503,11 @@ func (r *runner) verify(ctx context.Context, id string, secret iamx.Secret) erro
 		case !r.names(ident):
 			return fmt.Errorf("new key %s signs as %s, not as %s", id, ident.Name(), r.name)
 		default:
+			if r.j != nil && r.j.Account == "" && ident.Account != "" {
+				// A rotation with --user asked STS nothing: the new key's
+				// identity tells the journal its account.
+				r.j.Account = ident.Account
+			}
 			streak++
 			if streak >= r.o.Successes {
 				return nil

@@ -391,22 +391,24 @@ func (j *Job) enforceUser(ctx context.Context, user string, p Policy, g Guard, u
 }
 
 // recover finishes or rolls back user's unfinished rotation u, and says
-// whether to stop there (it failed, or must not be done) or go on to judge
-// the user's keys as they are now. A rotation of the key that signs this
-// run is left to its owner: finishing it would deactivate the run's own
-// credentials.
+// whether to stop there (it failed, must not be done, or a dry run only
+// plans it) or go on to judge the user's keys as they are now. A rotation
+// of the key that signs this run is left to its owner: finishing it would
+// deactivate the run's own credentials.
 func (j *Job) recover(ctx context.Context, user string, u rotate.UnfinishedRotation, g Guard) (Outcome, bool) {
 	a := Action{Kind: Recover, User: user, KeyID: u.OldKeyID, Reason: "an earlier run left the rotation of " + orNone(u.OldKeyID) + " unfinished"}
 	switch {
 	case u.Err != nil:
 		a.Kind = "none"
 		return Outcome{Action: a, Result: ResultFailed, Err: fmt.Errorf("journal of %s: %w", user, u.Err)}, true
-	case u.SelfSigned || u.OldKeyID != "" && u.OldKeyID == g.SignerKeyID:
+	case u.OldKeyID != "" && u.OldKeyID == g.SignerKeyID:
 		a.Kind = Blocked
 		a.Reason = fmt.Sprintf("the unfinished rotation of %s replaces the key that signs this run: finish it with `keyrot rotate --user %s`, signed by other credentials", orNone(u.OldKeyID), user)
 		return Outcome{Action: a, Result: ResultBlocked, Err: fmt.Errorf("%s", a.Reason)}, true
 	case j.DryRun:
-		return Outcome{Action: a, Result: ResultPlanned, Plan: []string{"finish or roll back the unfinished rotation of " + orNone(u.OldKeyID) + " (journal), then apply the policy"}}, false
+		// The keys as they stand are mid-rotation: judging them would
+		// report a failure the real run does not have.
+		return Outcome{Action: a, Result: ResultPlanned, Plan: []string{"finish or roll back the unfinished rotation of " + orNone(u.OldKeyID) + " (journal); the policy applies to the keys it leaves, in the same run"}}, true
 	}
 	ro := j.rotation(Action{Kind: Rotate, User: user, KeyID: u.OldKeyID})
 	ro.RecoverOnly = true
@@ -423,8 +425,14 @@ func (j *Job) recover(ctx context.Context, user string, u rotate.UnfinishedRotat
 		return o, true
 	}
 	if rec := r.Recovered; rec != nil {
-		o.NewKeyID = rec.NewKeyID
 		o.Action.Reason += ": " + rec.Action
+		if rec.Action == "finished" {
+			// The new key stays; the old one was deactivated by keyrot
+			// (or deleted, or kept Active: the next look corrects the
+			// ledger), so its --delete-inactive-after count starts now.
+			o.NewKeyID = rec.NewKeyID
+			j.Ledger.Deactivated(user, u.OldKeyID, j.now())
+		}
 	}
 	return o, ctx.Err() != nil
 }
