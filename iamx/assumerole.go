@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
@@ -45,6 +46,12 @@ func assumeRoleOptions(o LoadOptions) func(*stscreds.AssumeRoleOptions) {
 		}
 		if ep != "" || o.Debug != nil {
 			ro.Client = routedSTS{inner: ro.Client, endpoint: ep, debug: o.Debug}
+		}
+		if ro.Duration == 0 {
+			// Without duration_seconds the AWS CLI asks STS for its default
+			// session, an hour; the SDK asks for 15 minutes, which made a
+			// fleet run with an mfa_serial profile prompt again mid-run.
+			ro.Duration = time.Hour
 		}
 		ro.TokenProvider = func() (string, error) {
 			serial := aws.ToString(ro.SerialNumber)
