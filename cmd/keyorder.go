@@ -10,32 +10,125 @@ import (
 	"sync"
 )
 
-// keyOrder ranks object keys the way a query result should list them: in
-// the order a multiselect hash ({Id: AccessKeyId, ...}) names them in the
-// query, then in the order they first appear in the unqueried document. The
-// AWS CLI keeps both orders; Go maps keep neither.
-type keyOrder map[string]int
+// keyOrder puts a query result's object keys in the order the AWS CLI
+// prints them: an object a multiselect hash built ({Id: AccessKeyId, ...})
+// lists its keys as the query names them; any other object as the same
+// object of the unqueried document did. Go maps keep neither order, so
+// both are recorded by key set: the hashes' from the query, the objects'
+// from the document. Objects found in neither fall back to the rank of
+// their keys' first appearance (hash keys first), then A-Z.
+type keyOrder struct {
+	sets map[string][]string // sorted keys joined by NUL → keys in order
+	rank map[string]int
+}
 
 var hashKey = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:`)
+	return regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*:`)
 })
 
 func newKeyOrder(doc []byte, query string) keyOrder {
-	o := keyOrder{}
-	// A multiselect hash's keys first: the result objects it builds list
-	// them as the query names them, even where the document has the same
-	// key elsewhere ({Key: AccessKeyId, Status: Status}).
-	for _, m := range hashKey().FindAllStringSubmatch(query, -1) {
-		k := strings.Trim(m[1], `"`)
-		if _, ok := o[k]; !ok {
-			o[k] = len(o)
+	o := keyOrder{sets: map[string][]string{}, rank: map[string]int{}}
+	// The document's objects first; a hash with the same key set wins
+	// below, as the hash is what built the result object.
+	_ = o.walk(json.NewDecoder(bytes.NewReader(doc)))
+	docRank := o.rank
+	o.rank = map[string]int{}
+	for _, keys := range multiselectHashes(query) {
+		o.sets[keySet(keys)] = keys
+		for _, k := range keys {
+			if _, ok := o.rank[k]; !ok {
+				o.rank[k] = len(o.rank)
+			}
 		}
 	}
-	_ = o.walk(json.NewDecoder(bytes.NewReader(doc)))
+	for k := range docRank {
+		if _, ok := o.rank[k]; !ok {
+			o.rank[k] = len(o.rank) + docRank[k]
+		}
+	}
 	return o
 }
 
-// walk records the keys of one JSON value, in document order.
+// multiselectHashes lists the keys of each multiselect hash of query, in
+// the query's order: a key is a name or a quoted name followed by ':' at
+// the top level of a {...} (not in a nested bracket, a string or a literal).
+func multiselectHashes(query string) [][]string {
+	type frame struct {
+		hash bool
+		keys []string
+	}
+	var stack []frame
+	var out [][]string
+	expectKey := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch c {
+		case '\'', '`':
+			// A raw string or a JSON literal: skip to its end.
+			for i++; i < len(query) && query[i] != c; i++ {
+				if query[i] == '\\' {
+					i++
+				}
+			}
+			continue
+		case '{':
+			stack = append(stack, frame{hash: true})
+			expectKey = true
+			continue
+		case '[', '(':
+			stack = append(stack, frame{})
+			expectKey = false
+			continue
+		case '}', ']', ')':
+			if n := len(stack); n > 0 {
+				if stack[n-1].hash && len(stack[n-1].keys) > 0 {
+					out = append(out, stack[n-1].keys)
+				}
+				stack = stack[:n-1]
+			}
+			expectKey = false
+			continue
+		case ',':
+			expectKey = len(stack) > 0 && stack[len(stack)-1].hash
+			continue
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		if expectKey {
+			if m := hashKey().FindStringSubmatch(query[i:]); m != nil {
+				k := m[1]
+				if strings.HasPrefix(k, `"`) {
+					var u string
+					if json.Unmarshal([]byte(k), &u) == nil {
+						k = u
+					}
+				}
+				top := &stack[len(stack)-1]
+				top.keys = append(top.keys, k)
+				i += len(m[0]) - 1
+			}
+			expectKey = false
+			continue
+		}
+		if c == '"' {
+			for i++; i < len(query) && query[i] != '"'; i++ {
+				if query[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return out
+}
+
+func keySet(keys []string) string {
+	s := append([]string(nil), keys...)
+	sort.Strings(s)
+	return strings.Join(s, "\x00")
+}
+
+// walk records the keys of one JSON value and of every object in it, in
+// document order.
 func (o keyOrder) walk(dec *json.Decoder) error {
 	t, err := dec.Token()
 	if err != nil {
@@ -45,6 +138,7 @@ func (o keyOrder) walk(dec *json.Decoder) error {
 	if !ok {
 		return nil
 	}
+	var keys []string
 	for dec.More() {
 		if d == '{' {
 			kt, err := dec.Token()
@@ -52,8 +146,9 @@ func (o keyOrder) walk(dec *json.Decoder) error {
 				return err
 			}
 			if k, ok := kt.(string); ok {
-				if _, seen := o[k]; !seen {
-					o[k] = len(o)
+				keys = append(keys, k)
+				if _, seen := o.rank[k]; !seen {
+					o.rank[k] = len(o.rank)
 				}
 			}
 		}
@@ -61,14 +156,23 @@ func (o keyOrder) walk(dec *json.Decoder) error {
 			return err
 		}
 	}
+	if d == '{' && len(keys) > 0 {
+		if set := keySet(keys); o.sets[set] == nil {
+			o.sets[set] = keys
+		}
+	}
 	_, err = dec.Token() // the closing delimiter
 	return err
 }
 
 func (o keyOrder) sort(keys []string) {
+	if order, ok := o.sets[keySet(keys)]; ok {
+		copy(keys, order)
+		return
+	}
 	sort.SliceStable(keys, func(i, j int) bool {
-		a, aok := o[keys[i]]
-		b, bok := o[keys[j]]
+		a, aok := o.rank[keys[i]]
+		b, bok := o.rank[keys[j]]
 		switch {
 		case aok && bok:
 			return a < b

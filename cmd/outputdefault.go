@@ -2,10 +2,15 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -79,9 +84,11 @@ func profileSetting(r io.Reader, profile, key string) string {
 	return ""
 }
 
-// writeYAML writes the generic form of v as YAML, keys sorted as the AWS
-// CLI writes them; stream wraps the document in a one-item list, as
-// yaml-stream does for one page.
+// writeYAML writes the generic form of v as YAML the way the AWS CLI v2's
+// YAML dumper does (ruamel's safe dumper): keys sorted, lists not indented
+// under their key, strings plain unless that would read as something else
+// and then in single quotes, a scalar result as one JSON value; stream
+// wraps the document in a one-item list, as yaml-stream does for one page.
 func writeYAML(w io.Writer, v any, stream bool) error {
 	doc, err := jsonValue(v)
 	if err != nil {
@@ -90,10 +97,196 @@ func writeYAML(w io.Writer, v any, stream bool) error {
 	if stream {
 		doc = []any{doc}
 	}
-	enc := yaml.NewEncoder(w)
+	switch doc.(type) {
+	case map[string]any, []any:
+	default:
+		return writeScalarLine(w, doc)
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	enc.CompactSeqIndent()
+	if err := enc.Encode(yamlNode(doc)); err != nil {
 		return err
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = w.Write(foldYAML(b.Bytes()))
+	return err
+}
+
+// yamlWidth is the line width past which the AWS CLI's YAML dumper folds
+// long plain and single-quoted strings at a space.
+const yamlWidth = 80
+
+// foldYAML folds long string values the way libyaml (whose emitter both
+// ruamel and go-yaml derive from) does with a line width of 80, which
+// go-yaml turns off and offers no way to set: at a space, once a line is
+// longer than the width, the line breaks and goes on indented two columns
+// past its key (or its list item's dash). Only plain and single-quoted
+// values on one line are folded; keys and quoted escapes are left as
+// they are.
+func foldYAML(in []byte) []byte {
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(in), "\n") {
+		body := strings.TrimSuffix(line, "\n")
+		if utf8.RuneCountInString(body) <= yamlWidth {
+			out.WriteString(line)
+			continue
+		}
+		prefix, value, cont, ok := yamlValue(body)
+		if !ok {
+			out.WriteString(line)
+			continue
+		}
+		out.WriteString(prefix)
+		col := utf8.RuneCountInString(prefix)
+		inner := []rune(value)
+		if strings.HasPrefix(value, "'") {
+			out.WriteByte('\'')
+			col++
+			inner = inner[1:]
+		}
+		spaces := false
+		for i, r := range inner {
+			if r == ' ' {
+				first, last := i == 0, i == len(inner)-1
+				if !spaces && col > yamlWidth && !first && !last && inner[i+1] != ' ' {
+					out.WriteString("\n" + strings.Repeat(" ", cont))
+					col = cont
+				} else {
+					out.WriteRune(r)
+					col++
+				}
+				spaces = true
+				continue
+			}
+			out.WriteRune(r)
+			col++
+			spaces = false
+		}
+		if strings.HasSuffix(line, "\n") {
+			out.WriteByte('\n')
+		}
+	}
+	return out.Bytes()
+}
+
+// yamlValue splits a block YAML line into what precedes its scalar value
+// (indentation, list dashes, "key: "), the value, and the indentation of
+// the value's continuation lines; ok is false for a line with no plain or
+// single-quoted scalar value.
+func yamlValue(line string) (prefix, value string, cont int, ok bool) {
+	i := 0
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	anchor := i
+	for strings.HasPrefix(line[i:], "- ") {
+		anchor = i
+		i += 2
+		cont = anchor + 2
+	}
+	rest := line[i:]
+	if k := yamlKeyEnd(rest); k > 0 {
+		prefix, value = line[:i+k], rest[k:]
+		cont = i + 2
+	} else {
+		prefix, value = line[:i], rest
+		if i == anchor { // no dash: a bare scalar document
+			return "", "", 0, false
+		}
+	}
+	if value == "" || value[0] == '"' || value[0] == '|' || value[0] == '>' || value[0] == '{' || value[0] == '[' {
+		return "", "", 0, false
+	}
+	return prefix, value, cont, true
+}
+
+// yamlKeyEnd is the length of a leading "key: " (a plain or single-quoted
+// key), 0 if rest does not start with one.
+func yamlKeyEnd(rest string) int {
+	if strings.HasPrefix(rest, "'") {
+		for j := 1; j < len(rest); j++ {
+			if rest[j] == '\'' {
+				if j+1 < len(rest) && rest[j+1] == '\'' {
+					j++
+					continue
+				}
+				if strings.HasPrefix(rest[j+1:], ": ") {
+					return j + 3
+				}
+				return 0
+			}
+		}
+		return 0
+	}
+	if k := strings.Index(rest, ": "); k > 0 && !strings.ContainsAny(rest[:k], "'\"") {
+		return k + 2
+	}
+	return 0
+}
+
+// writeScalarLine is a scalar result as the AWS CLI writes it in YAML: as
+// JSON, so that no YAML document end marker follows it.
+func writeScalarLine(w io.Writer, v any) error {
+	var b bytes.Buffer
+	writeScalarJSON(&b, v)
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// yamlNode is the node tree of a generic JSON value, styled as above.
+func yamlNode(v any) *yaml.Node {
+	switch x := v.(type) {
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			n.Content = append(n.Content, yamlString(k), yamlNode(x[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, e := range x {
+			n.Content = append(n.Content, yamlNode(e))
+		}
+		return n
+	case string:
+		return yamlString(x)
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
+	case float64:
+		var b bytes.Buffer
+		writeScalarJSON(&b, x)
+		tag := "!!float"
+		if x == math.Trunc(x) && !strings.ContainsAny(b.String(), ".eE") {
+			tag = "!!int"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: b.String()}
+	}
+	var b bytes.Buffer
+	writeScalarJSON(&b, v)
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: b.String()}
+}
+
+// yamlString is a string scalar: plain when YAML reads the plain form
+// back as this string, single-quoted otherwise (dates, numbers, true,
+// "", leading or trailing spaces), as ruamel writes them; the encoder
+// turns to double quotes by itself where single quotes cannot hold the
+// string (control characters).
+func yamlString(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if plain, err := yaml.Marshal(s); err != nil || len(plain) == 0 || plain[0] == '"' || plain[0] == '\'' {
+		n.Style = yaml.SingleQuotedStyle
+	}
+	return n
 }

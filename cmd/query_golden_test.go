@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// TestQueryOutputLikeAWSCLI: --query results as text, JSON and tables are what the
+// TestQueryOutputLikeAWSCLI: --query results as text, JSON, tables and YAML are what the
 // AWS CLI prints for the same document and query. The golden files come
 // from the AWS CLI's own formatters (testdata/query/gen.py).
 func TestQueryOutputLikeAWSCLI(t *testing.T) {
@@ -35,7 +39,7 @@ func TestQueryOutputLikeAWSCLI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, form := range []string{"text", "json", "table"} {
+			for _, form := range []string{"text", "json", "table", "yaml"} {
 				want, err := os.ReadFile(filepath.Join(dir, c.Name+"."+form))
 				if form == "table" && os.IsNotExist(err) {
 					continue // the AWS CLI itself fails on this result
@@ -49,6 +53,8 @@ func TestQueryOutputLikeAWSCLI(t *testing.T) {
 					err = writeQueryText(&got, res)
 				case "json":
 					err = writeOrderedJSON(&got, res, newKeyOrder(raw, c.Query))
+				case "yaml":
+					err = writeYAML(&got, res, false)
 				default:
 					err = writeQueryTable(&got, "ListAccessKeys", res, 80)
 				}
@@ -88,5 +94,43 @@ func FuzzQuery(f *testing.F) {
 		_ = writeOrderedJSON(&b, res, newKeyOrder(raw, q))
 		_ = writeYAML(&b, res, true)
 		_ = writeQueryTable(&b, "List", res, 80)
+	})
+}
+
+// FuzzYAMLFold: whatever a string holds, the YAML written for it (folded
+// at 80 columns as the AWS CLI folds) reads back as the same string, as a
+// mapping value, a list item and a nested one.
+func FuzzYAMLFold(f *testing.F) {
+	for _, s := range []string{
+		"two Active keys: rotation needs a free slot; deactivate the one no longer in use",
+		"key AKIAIOSFODNN7EXAMPLE: created 200d ago, more than 90d; the other Active key AKIAI44QH8DHBEXAMPLE holds the second slot",
+		strings.Repeat("word ", 40), strings.Repeat("x", 100) + " y", "'quoted' " + strings.Repeat("a b ", 30), "",
+		"2026-12-03T07:19:51Z", "line\nbreak " + strings.Repeat("z ", 50), "tab\there " + strings.Repeat("é ", 60),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		doc := map[string]any{"Detail": s, "List": []any{s, map[string]any{"Inner": s}}}
+		var b bytes.Buffer
+		if err := writeYAML(&b, doc, false); err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			Detail string `yaml:"Detail"`
+			List   []any  `yaml:"List"`
+		}
+		if err := yaml.Unmarshal(b.Bytes(), &back); err != nil {
+			t.Fatalf("%q: the YAML does not parse: %v\n%s", s, err, b.String())
+		}
+		if len(back.List) != 2 {
+			t.Fatalf("%q: list read back as %v\n%s", s, back.List, b.String())
+		}
+		inner, _ := back.List[1].(map[string]any)
+		if back.Detail != s || back.List[0] != s || inner["Inner"] != s {
+			t.Fatalf("%q read back as %q, %q, %q\n%s", s, back.Detail, back.List[0], inner["Inner"], b.String())
+		}
 	})
 }
