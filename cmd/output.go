@@ -110,19 +110,54 @@ func (f *Factory) render(v view) error {
 func compileQuery(q string) (jmespath.JMESPath, error) {
 	jp, err := jmespath.Compile(q)
 	if err != nil {
-		if fixed := legacyLiterals(q); fixed != q {
-			if jp2, err2 := jmespath.Compile(fixed); err2 == nil {
+		if fixed, at := legacyLiterals(q); fixed != q {
+			jp2, err2 := jmespath.Compile(fixed)
+			if err2 == nil {
 				return jp2, nil
+			}
+			// With the legacy literals read as the AWS CLI reads them, the
+			// error that is left is the query's real one (an unclosed
+			// bracket, say), not the literal's: report it, at its column
+			// in the query as typed.
+			var se jmespath.SyntaxError
+			if errors.As(err2, &se) {
+				off := min(max(se.Offset, 0), len(at)-1)
+				return nil, &querySyntaxError{msg: strings.TrimPrefix(se.Error(), "SyntaxError: "), offset: at[off]}
 			}
 		}
 	}
 	return jp, err
 }
 
+// querySyntaxError is a syntax error of a query whose legacy literals
+// were rewritten, at its offset in the query as typed.
+type querySyntaxError struct {
+	msg    string
+	offset int
+}
+
+func (e *querySyntaxError) Error() string { return e.msg }
+
 // legacyLiterals rewrites backtick literals that are not valid JSON into
-// JSON strings, leaving quoted strings and identifiers untouched.
-func legacyLiterals(q string) string {
+// JSON strings, as the AWS CLI's JMESPath reads them (`Active` is the
+// string "Active"), leaving quoted strings and identifiers untouched. at
+// maps each byte offset of the result (and its end) to the offset in q
+// it came from.
+func legacyLiterals(q string) (string, []int) {
 	var b strings.Builder
+	var at []int
+	put := func(s string, from int) {
+		b.WriteString(s)
+		for range len(s) {
+			at = append(at, from)
+		}
+	}
+	copyRange := func(i, j int) { // q[i:j] as it is
+		b.WriteString(q[i:j])
+		for k := i; k < j; k++ {
+			at = append(at, k)
+		}
+	}
 	for i := 0; i < len(q); i++ {
 		c := q[i]
 		switch c {
@@ -137,7 +172,7 @@ func legacyLiterals(q string) string {
 			if j >= len(q) {
 				j = len(q) - 1
 			}
-			b.WriteString(q[i : j+1])
+			copyRange(i, j+1)
 			i = j
 		case '`':
 			j := i + 1
@@ -150,24 +185,24 @@ func legacyLiterals(q string) string {
 				j++
 			}
 			if j >= len(q) {
-				b.WriteString(q[i:])
-				return b.String()
+				copyRange(i, len(q))
+				return b.String(), append(at, len(q))
 			}
 			content := strings.TrimSpace(lit.String())
 			if json.Valid([]byte(content)) {
-				b.WriteString(q[i : j+1])
+				copyRange(i, j+1)
 			} else {
 				enc, _ := json.Marshal(content)
-				b.WriteByte('`')
-				b.WriteString(strings.ReplaceAll(string(enc), "`", "\\`"))
-				b.WriteByte('`')
+				put("`", i)
+				put(strings.ReplaceAll(string(enc), "`", "\\`"), i+1)
+				put("`", j)
 			}
 			i = j
 		default:
-			b.WriteByte(c)
+			copyRange(i, i+1)
 		}
 	}
-	return b.String()
+	return b.String(), append(at, len(q))
 }
 
 // search evaluates a query. The JMESPath library can panic on odd

@@ -95,7 +95,11 @@ func TestLegacyLiterals(t *testing.T) {
 		"`unterminated":            "`unterminated",
 		"`\"json\"`":               "`\"json\"`",
 	} {
-		if got := legacyLiterals(in); got != want {
+		got, at := legacyLiterals(in)
+		if len(at) != len(got)+1 || at[len(got)] != len(in) {
+			t.Errorf("legacyLiterals(%q): offsets %v do not map %q back", in, at, got)
+		}
+		if got != want {
 			t.Errorf("legacyLiterals(%q) = %q, want %q", in, got, want)
 		}
 	}

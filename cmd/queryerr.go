@@ -23,7 +23,8 @@ var tokenNames = map[string]string{
 }
 
 var (
-	tokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`TOK[A-Za-z]+`) })
+	// The parser names tokens TOKName in most messages, tName in a few.
+	tokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(?:TOK|t)[A-Z][A-Za-z]+\b`) })
 	goTypes      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[\]functions\.JpType\{([^}]*)\}`) })
 )
 
@@ -31,10 +32,19 @@ var (
 // under it for a syntax error, JMESPath's type names rather than Go's.
 func queryError(query string, err error) string {
 	var se jmespath.SyntaxError
-	if errors.As(err, &se) {
-		msg := strings.TrimPrefix(se.Error(), "SyntaxError: ")
+	var qe *querySyntaxError
+	if errors.As(err, &qe) {
+		se.Offset = qe.offset
+	}
+	if qe != nil || errors.As(err, &se) {
+		var msg string
+		if qe != nil {
+			msg = qe.msg
+		} else {
+			msg = strings.TrimPrefix(se.Error(), "SyntaxError: ")
+		}
 		msg = tokenPattern().ReplaceAllStringFunc(msg, func(t string) string {
-			if n, ok := tokenNames[t]; ok {
+			if n, ok := tokenNames["TOK"+strings.TrimPrefix(strings.TrimPrefix(t, "TOK"), "t")]; ok {
 				return n
 			}
 			return t

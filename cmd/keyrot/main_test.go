@@ -246,6 +246,8 @@ func seedElsewhere(srv *iamsim.Server, key string, now time.Time) {
 //	sim advance DURATION          move the simulator's clock ahead
 //	sim latency DURATION          added to every call
 //	sim propagation DURATION
+//	sim report-delay DURATION     credential reports take DURATION to generate
+//	sim discard-report            the next GenerateCredentialReport starts a new one
 //	sim hold ACTION               hold calls of ACTION until released
 //	sim wait-held ACTION          wait until a call of ACTION is being held
 //	sim release ACTION
@@ -510,6 +512,14 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		d, err := time.ParseDuration(args[1])
 		ts.Check(err)
 		srv.SetLatency(d)
+	case "discard-report":
+		need(0)
+		srv.DiscardReport()
+	case "report-delay":
+		need(1)
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.SetReportDelay(d)
 	case "propagation":
 		need(1)
 		d, err := time.ParseDuration(args[1])
