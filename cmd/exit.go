@@ -174,6 +174,8 @@ func kindHint(err error) string {
 		return "run keyrot on a terminal to be asked for the code, or sign with session credentials: aws sts assume-role --role-arn ARN --role-session-name NAME --serial-number SERIAL --token-code CODE"
 	case errors.As(err, new(*iamx.SSOLoginError)):
 		return "" // the message says what to run
+	case errors.Is(err, iamx.ErrNoCredentials) && strings.Contains(err.Error(), "MultiFactorAuthentication failed"):
+		return "STS did not accept the MFA code (mistyped, or already used for this device): run the command again with the next code"
 	case errors.Is(err, iamx.ErrNoCredentials):
 		return "configure credentials as for the AWS CLI (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 	case errors.Is(err, iamx.ErrAccessDenied):
