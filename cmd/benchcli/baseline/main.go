@@ -1,46 +1,10 @@
 // Command baseline is the bare aws-sdk-go-v2 program that keyrot's
 // start-up is measured against (make bench-cli): LoadDefaultConfig and one
-// IAM UpdateAccessKey, nothing else.
+// IAM UpdateAccessKey, nothing else (cmd/benchcli/internal/bare).
 //
 //	baseline --user-name U --access-key-id K --status Inactive [--endpoint-url URL]
-//
-// It imports the IAM client directly, as such a program would; keyrot's
-// own code reaches IAM only through iamx.
 package main
 
-import (
-	"context"
-	"flag"
-	"fmt"
-	"os"
+import "github.com/keyrot/keyrot/cmd/benchcli/internal/bare"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-)
-
-func main() {
-	user := flag.String("user-name", "", "user")
-	key := flag.String("access-key-id", "", "access key ID")
-	status := flag.String("status", "", "Active or Inactive")
-	endpoint := flag.String("endpoint-url", "", "endpoint")
-	flag.Parse()
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	client := iam.NewFromConfig(cfg, func(o *iam.Options) {
-		if *endpoint != "" {
-			o.BaseEndpoint = aws.String(*endpoint)
-		}
-	})
-	_, err = client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
-		UserName: aws.String(*user), AccessKeyId: aws.String(*key), Status: types.StatusType(*status)})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { bare.Main() }
