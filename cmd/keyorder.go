@@ -16,10 +16,12 @@ import (
 // object of the unqueried document did. Go maps keep neither order, so
 // both are recorded by key set: the hashes' from the query, the objects'
 // from the document. Objects found in neither fall back to the rank of
-// their keys' first appearance (hash keys first), then A-Z.
+// their keys' first appearance (the document's, then the hashes'), then
+// A-Z.
 type keyOrder struct {
 	sets map[string][]string // sorted keys joined by NUL → keys in order
 	rank map[string]int
+	seen []string // the document's keys in order of first appearance
 }
 
 var hashKey = sync.OnceValue(func() *regexp.Regexp {
@@ -31,19 +33,20 @@ func newKeyOrder(doc []byte, query string) keyOrder {
 	// The document's objects first; a hash with the same key set wins
 	// below, as the hash is what built the result object.
 	_ = o.walk(json.NewDecoder(bytes.NewReader(doc)))
-	docRank := o.rank
+	// The fallback rank, for objects built otherwise (merge(), say): the
+	// document's keys in order, then the hashes' new ones, as the AWS CLI
+	// keeps a merged object's keys and appends the others; never a map's
+	// order, so that the output does not vary from run to run.
 	o.rank = map[string]int{}
+	for _, k := range o.seen {
+		o.rank[k] = len(o.rank)
+	}
 	for _, keys := range multiselectHashes(query) {
 		o.sets[keySet(keys)] = keys
 		for _, k := range keys {
 			if _, ok := o.rank[k]; !ok {
 				o.rank[k] = len(o.rank)
 			}
-		}
-	}
-	for k := range docRank {
-		if _, ok := o.rank[k]; !ok {
-			o.rank[k] = len(o.rank) + docRank[k]
 		}
 	}
 	return o
@@ -129,7 +132,7 @@ func keySet(keys []string) string {
 
 // walk records the keys of one JSON value and of every object in it, in
 // document order.
-func (o keyOrder) walk(dec *json.Decoder) error {
+func (o *keyOrder) walk(dec *json.Decoder) error {
 	t, err := dec.Token()
 	if err != nil {
 		return err
@@ -149,6 +152,7 @@ func (o keyOrder) walk(dec *json.Decoder) error {
 				keys = append(keys, k)
 				if _, seen := o.rank[k]; !seen {
 					o.rank[k] = len(o.rank)
+					o.seen = append(o.seen, k)
 				}
 			}
 		}

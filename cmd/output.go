@@ -75,6 +75,9 @@ func (f *Factory) render(v view) error {
 		if err != nil {
 			return usageErrorf("--query %q: %s", f.Global.Query, queryError(f.Global.Query, err))
 		}
+		if m, ok := res.(map[string]any); ok && len(m) == 0 && f.outputFormat() != "text" && f.outputFormat() != "table" {
+			return nil // the AWS CLI prints nothing for an empty object
+		}
 		switch f.outputFormat() {
 		case "json":
 			return writeOrderedJSON(w, res, newKeyOrder(raw, f.Global.Query))

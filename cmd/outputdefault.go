@@ -143,10 +143,11 @@ func foldYAML(in []byte) []byte {
 		out.WriteString(prefix)
 		col := utf8.RuneCountInString(prefix)
 		inner := []rune(value)
-		if strings.HasPrefix(value, "'") {
+		closing := ""
+		if strings.HasPrefix(value, "'") && strings.HasSuffix(value, "'") && len(inner) >= 2 {
 			out.WriteByte('\'')
 			col++
-			inner = inner[1:]
+			inner, closing = inner[1:len(inner)-1], "'"
 		}
 		spaces := false
 		for i, r := range inner {
@@ -166,6 +167,7 @@ func foldYAML(in []byte) []byte {
 			col++
 			spaces = false
 		}
+		out.WriteString(closing)
 		if strings.HasSuffix(line, "\n") {
 			out.WriteByte('\n')
 		}
@@ -285,7 +287,9 @@ func yamlNode(v any) *yaml.Node {
 // string (control characters).
 func yamlString(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if plain, err := yaml.Marshal(s); err != nil || len(plain) == 0 || plain[0] == '"' || plain[0] == '\'' {
+	// A string over several lines, too, as ruamel writes it (a quoted
+	// scalar with blank lines, not a |- block).
+	if plain, err := yaml.Marshal(s); err != nil || len(plain) == 0 || plain[0] == '"' || plain[0] == '\'' || strings.Contains(s, "\n") {
 		n.Style = yaml.SingleQuotedStyle
 	}
 	return n

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	jmespath "github.com/jmespath-community/go-jmespath"
 )
@@ -49,8 +50,9 @@ func queryError(query string, err error) string {
 			}
 			return t
 		})
-		col := min(max(se.Offset, 0), len(query))
-		return fmt.Sprintf("%s at column %d:\n  %s\n  %s^", msg, col+1, query, strings.Repeat(" ", len([]rune(query[:col]))))
+		off := min(max(se.Offset, 0), len(query))
+		col := utf8.RuneCountInString(query[:off]) // columns count characters, as the caret does
+		return fmt.Sprintf("%s at column %d:\n  %s\n  %s^", msg, col+1, query, strings.Repeat(" ", col))
 	}
 	msg := err.Error()
 	msg = goTypes().ReplaceAllStringFunc(msg, func(m string) string {
