@@ -50,57 +50,32 @@ func (o *orgOptions) validate(c *cobra.Command) error {
 		return nil
 	}
 	for _, id := range o.Accounts {
-		if err := fleet.ValidateAccountID("--accounts", id); err != nil {
+		if err := iamx.ValidateAccountID("--accounts", id); err != nil {
 			return err
 		}
 	}
 	for _, id := range o.ExcludeAccounts {
-		if err := fleet.ValidateAccountID("--exclude-account", id); err != nil {
+		if err := iamx.ValidateAccountID("--exclude-account", id); err != nil {
 			return err
 		}
 	}
 	for _, id := range o.OUs {
-		if err := fleet.ValidateOUID("--ou", id); err != nil {
+		if err := iamx.ValidateOUID("--ou", id); err != nil {
 			return err
 		}
 	}
-	if err := validateRoleName(o.RoleName); err != nil {
+	if err := iamx.ValidateRoleName("--role-name", o.RoleName); err != nil {
 		return err
 	}
-	if o.ExternalID != "" && !validExternalID(o.ExternalID) {
-		return usageErrorf("invalid --external-id: STS takes 2 to 1224 characters of letters, digits and +=,.@:/-")
+	if o.ExternalID != "" {
+		if err := iamx.ValidateExternalID("--external-id", o.ExternalID); err != nil {
+			return err
+		}
 	}
 	if o.AccountConcurrency < 1 || o.AccountConcurrency > 32 {
 		return usageErrorf("invalid --account-concurrency %d: use 1 to 32", o.AccountConcurrency)
 	}
 	return nil
-}
-
-// validateRoleName checks --role-name: IAM role names are 1-64 of
-// [\w+=,.@-].
-func validateRoleName(name string) error {
-	ok := name != "" && len(name) <= 64
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@-", r)) {
-			ok = false
-		}
-	}
-	if !ok {
-		return &iamx.InputError{Field: "--role-name", Value: name, Rule: "a role name is 1 to 64 letters, digits and _+=,.@-"}
-	}
-	return nil
-}
-
-func validExternalID(s string) bool {
-	if len(s) < 2 || len(s) > 1224 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+=,.@:/-", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // orgTarget is one account an organization run works in.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -217,17 +216,6 @@ func (e earlyRefresh) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return cr, nil
 }
 
-// PartitionOf is the ARN partition of region.
-func PartitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	}
-	return "aws"
-}
+// PartitionOf is the ARN partition of region, by the SDK's partition
+// table (awsjson's copy of it).
+func PartitionOf(region string) string { return awsjson.PartitionID(region) }

@@ -126,3 +126,53 @@ func ValidateParameterName(field, name string) error {
 	}
 	return nil
 }
+
+// validChars checks that s is min to max characters of \w and extra, the
+// shape of most IAM and STS name patterns; what names the thing for the
+// message ("a role name").
+func validChars(field, s, what, extra string, lo, hi int) error {
+	if n := utf8.RuneCountInString(s); n < lo || n > hi {
+		return &InputError{field, s, fmt.Sprintf("%s is %d to %d characters long, this one has %d", what, lo, hi, n)}
+	}
+	for _, c := range s {
+		if c >= utf8.RuneSelf || !isWord(byte(c)) && !strings.ContainsRune(extra, c) {
+			return &InputError{field, s, fmt.Sprintf("%s holds only letters, digits and _%s, not %s", what, extra, quoteRune(c))}
+		}
+	}
+	return nil
+}
+
+// ValidateRoleName checks an IAM role name: 1 to 64 of [\w+=,.@-].
+func ValidateRoleName(field, name string) error {
+	return validChars(field, name, "a role name", "+=,.@-", 1, 64)
+}
+
+// ValidateExternalID checks an STS AssumeRole ExternalId: 2 to 1224 of
+// [\w+=,.@:/-].
+func ValidateExternalID(field, id string) error {
+	return validChars(field, id, "an external ID", "+=,.@:/-", 2, 1224)
+}
+
+// ValidateAccountID checks a 12-digit AWS account ID.
+func ValidateAccountID(field, id string) error {
+	if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+		return &InputError{field, id, "an AWS account ID is 12 digits"}
+	}
+	return nil
+}
+
+// ValidateOUID checks an organizational unit's ID (ou-xxxx-xxxxxxxx) or a
+// root's (r-xxxx), as Organizations' ParentId pattern has them.
+func ValidateOUID(field, id string) error {
+	lowerAlnum := func(s string, lo, hi int) bool {
+		return len(s) >= lo && len(s) <= hi && strings.Trim(s, "0123456789abcdefghijklmnopqrstuvwxyz") == ""
+	}
+	parts := strings.Split(id, "-")
+	switch {
+	case len(parts) == 3 && parts[0] == "ou" && lowerAlnum(parts[1], 4, 32) && lowerAlnum(parts[2], 8, 32):
+		return nil
+	case len(parts) == 2 && parts[0] == "r" && lowerAlnum(parts[1], 4, 32):
+		return nil
+	}
+	return &InputError{field, id, "an organizational unit ID looks like ou-ab12-cd34ef56 (or a root's, r-ab12)"}
+}

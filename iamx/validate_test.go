@@ -138,3 +138,52 @@ func TestValidateMessagesUseCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateOrgNames(t *testing.T) {
+	for _, tc := range []struct {
+		fn    func(string, string) error
+		value string
+		ok    bool
+	}{
+		{ValidateAccountID, "123456789012", true},
+		{ValidateAccountID, "12345678901", false},
+		{ValidateAccountID, "12345678901x", false},
+		{ValidateOUID, "ou-ab12-cd34ef56", true},
+		{ValidateOUID, "r-ab12", true},
+		{ValidateOUID, "ou-AB12-cd34ef56", false},
+		{ValidateOUID, "prod", false},
+		{ValidateRoleName, "OrganizationAccountAccessRole", true},
+		{ValidateRoleName, "bad role", false},
+		{ValidateRoleName, strings.Repeat("r", 65), false},
+		{ValidateExternalID, "s3cr3t-ext:1/2", true},
+		{ValidateExternalID, "x", false},
+	} {
+		err := tc.fn("--flag", tc.value)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: %v, want ok %v", tc.value, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--flag") {
+			t.Errorf("%q: %v does not name the flag", tc.value, err)
+		}
+	}
+}
+
+// FuzzValidateOrgNames: the organization validators never panic, and what
+// they accept has the shape they promise.
+func FuzzValidateOrgNames(f *testing.F) {
+	for _, s := range []string{"123456789012", "ou-ab12-cd34ef56", "r-ab12", "ünï", "", "ou--", "r-", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateAccountID("--accounts", s) == nil && (len(s) != 12 || strings.Trim(s, "0123456789") != "") {
+			t.Fatalf("account ID %q accepted", s)
+		}
+		if ValidateOUID("--ou", s) == nil && !strings.HasPrefix(s, "ou-") && !strings.HasPrefix(s, "r-") {
+			t.Fatalf("OU ID %q accepted", s)
+		}
+		if ValidateRoleName("--role-name", s) == nil && (s == "" || strings.ContainsAny(s, " \t\n/:")) {
+			t.Fatalf("role name %q accepted", s)
+		}
+		_ = ValidateExternalID("--external-id", s)
+	})
+}

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -71,30 +70,6 @@ func set(ids []string) map[string]bool {
 	return m
 }
 
-// ValidateAccountID checks a 12-digit AWS account ID.
-func ValidateAccountID(flag, id string) error {
-	if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
-		return &iamx.InputError{Field: flag, Value: id, Rule: "an AWS account ID is 12 digits"}
-	}
-	return nil
-}
-
-// ValidateOUID checks an organizational unit's ID (ou-xxxx-xxxxxxxx) or a
-// root's (r-xxxx).
-func ValidateOUID(flag, id string) error {
-	lowerAlnum := func(s string, lo, hi int) bool {
-		return len(s) >= lo && len(s) <= hi && strings.Trim(s, "0123456789abcdefghijklmnopqrstuvwxyz") == ""
-	}
-	parts := strings.Split(id, "-")
-	switch {
-	case len(parts) == 3 && parts[0] == "ou" && lowerAlnum(parts[1], 4, 32) && lowerAlnum(parts[2], 8, 32):
-		return nil
-	case len(parts) == 2 && parts[0] == "r" && lowerAlnum(parts[1], 4, 32):
-		return nil
-	}
-	return &iamx.InputError{Field: "--ou", Value: id, Rule: "an organizational unit ID looks like ou-ab12-cd34ef56 (or a root's, r-ab12)"}
-}
-
 // AccountStateDir is where the journals, locks and Inactive-key ledger of
 // account id live within state directory dir, so that a user of the same
 // name in two accounts never shares them.
@@ -135,15 +110,3 @@ func SessionName(callerName string) string {
 	}
 	return s
 }
-
-// AccountError is the failure of one account of an organization run.
-type AccountError struct {
-	Account iamx.Account
-	Err     error
-}
-
-func (e *AccountError) Error() string {
-	return fmt.Sprintf("account %s (%s): %v", e.Account.ID, e.Account.Name, e.Err)
-}
-
-func (e *AccountError) Unwrap() error { return e.Err }

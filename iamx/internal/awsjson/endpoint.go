@@ -85,6 +85,10 @@ func partitionOf(region string) *partition {
 	return &partitions[0]
 }
 
+// PartitionID is the ID of region's partition (aws, aws-cn, aws-us-gov,
+// ...), the partition of its ARNs.
+func PartitionID(region string) string { return partitionOf(region).id }
+
 func isWord(s string) bool {
 	for _, r := range s {
 		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
