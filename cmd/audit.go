@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keyrot/keyrot/iamx"
@@ -164,43 +163,20 @@ func runAuditOrg(ctx context.Context, opts *auditOptions, client *iamx.Client) e
 	}
 	now := f.Now()
 	run := newOrgRun(f, p)
-	reports := make(map[string]iamx.Report, len(p.targets))
-	var mu sync.Mutex
-	run.startReports(ctx, &opts.orgOptions)
-	run.each(ctx, opts.AccountConcurrency, "audit", func(ctx context.Context, t orgTarget) error {
-		rep, err := t.client.FetchCredentialReport(ctx)
-		if err != nil {
-			return fmt.Errorf("read the credential report: %w", err)
-		}
-		mu.Lock()
-		reports[t.acct.ID] = rep
-		mu.Unlock()
-		return nil
-	})
-	var oldest time.Time
+	reports := run.readReports(ctx, &opts.orgOptions, "audit")
+	oldest := reports.oldest
 	users := 0
-	for _, t := range p.targets {
-		if rep, ok := reports[t.acct.ID]; ok {
-			users += len(rep.Users)
-			if oldest.IsZero() || rep.Generated.Before(oldest) {
-				oldest = rep.Generated
-			}
-		}
+	for _, rep := range reports.byAccount {
+		users += len(rep.Users)
 	}
 	doc := opts.newDoc(oldest, users)
 	var rows, tableRows [][]string
 	for _, t := range p.targets {
-		if rep, ok := reports[t.acct.ID]; ok {
+		if rep, ok := reports.byAccount[t.acct.ID]; ok {
 			auditRows(&doc, &rows, &tableRows, fleet.Audit(rep, opts.Policy, now), now, &t.acct)
 		}
 	}
 	doc.Accounts = run.accounts
-	for i, a := range doc.Accounts {
-		if rep, ok := reports[a.AccountID]; ok {
-			doc.Accounts[i].ReportGenerated = jsonTime(rep.Generated)
-			doc.Accounts[i].Users = len(rep.Users)
-		}
-	}
 	if err := opts.render(doc, rows, tableRows); err != nil {
 		return err
 	}

@@ -195,41 +195,17 @@ func listOrg(ctx context.Context, opts *listOptions, c *iamx.Client) error {
 		return err
 	}
 	run := newOrgRun(f, p)
-	reports := make([]*iamx.Report, len(p.targets))
-	index := make(map[string]int, len(p.targets))
-	for i, t := range p.targets {
-		index[t.acct.ID] = i
-	}
-	run.startReports(ctx, &opts.orgOptions)
-	run.each(ctx, opts.AccountConcurrency, "list", func(ctx context.Context, t orgTarget) error {
-		rep, err := t.client.FetchCredentialReport(ctx)
-		if err != nil {
-			return fmt.Errorf("read the IAM credential report: %w", err)
-		}
-		reports[index[t.acct.ID]] = &rep // each worker writes its own element
-		return nil
-	})
+	reports := run.readReports(ctx, &opts.orgOptions, "list")
+	oldest := reports.oldest
 	now := f.Now()
-	var oldest time.Time
-	for _, r := range reports {
-		if r != nil && (oldest.IsZero() || r.Generated.Before(oldest)) {
-			oldest = r.Generated
-		}
-	}
 	doc := newReportListDoc(oldest)
 	var rows, table [][]string
-	for i, t := range p.targets {
-		if reports[i] != nil {
-			reportRows(&doc, &rows, &table, *reports[i], now, &t.acct)
+	for _, t := range p.targets {
+		if rep, ok := reports.byAccount[t.acct.ID]; ok {
+			reportRows(&doc, &rows, &table, rep, now, &t.acct)
 		}
 	}
 	doc.Accounts = run.accounts
-	for i, a := range doc.Accounts {
-		if j, ok := index[a.AccountID]; ok && reports[j] != nil {
-			doc.Accounts[i].ReportGenerated = jsonTime(reports[j].Generated)
-			doc.Accounts[i].Users = len(reports[j].Users)
-		}
-	}
 	if err := f.render(view{JSON: doc, Header: reportHeader(true), Rows: rows, TableRows: table}); err != nil {
 		return err
 	}

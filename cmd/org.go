@@ -292,6 +292,50 @@ func (r *orgRun) each(ctx context.Context, n int, label string, fn func(context.
 	}
 }
 
+// orgReports is the credential report of each target of an organization
+// run, by account ID (the accounts that failed have none), and the oldest
+// report's time.
+type orgReports struct {
+	byAccount map[string]iamx.Report
+	oldest    time.Time
+}
+
+// readReports starts every target's credential report, then reads them
+// --account-concurrency at a time (audit --org, list --all-users --org),
+// and fills in each account's report time and user count.
+func (r *orgRun) readReports(ctx context.Context, o *orgOptions, label string) orgReports {
+	reps := make([]*iamx.Report, len(r.plan.targets))
+	index := make(map[string]int, len(r.plan.targets))
+	for i, t := range r.plan.targets {
+		index[t.acct.ID] = i
+	}
+	r.startReports(ctx, o)
+	r.each(ctx, o.AccountConcurrency, label, func(ctx context.Context, t orgTarget) error {
+		rep, err := t.client.FetchCredentialReport(ctx)
+		if err != nil {
+			return fmt.Errorf("read the IAM credential report: %w", err)
+		}
+		reps[index[t.acct.ID]] = &rep // each worker writes its own element
+		return nil
+	})
+	out := orgReports{byAccount: map[string]iamx.Report{}}
+	for i, t := range r.plan.targets {
+		if rep := reps[i]; rep != nil {
+			out.byAccount[t.acct.ID] = *rep
+			if out.oldest.IsZero() || rep.Generated.Before(out.oldest) {
+				out.oldest = rep.Generated
+			}
+		}
+	}
+	for i, a := range r.accounts {
+		if rep, ok := out.byAccount[a.AccountID]; ok {
+			r.accounts[i].ReportGenerated = jsonTime(rep.Generated)
+			r.accounts[i].Users = len(rep.Users)
+		}
+	}
+	return out
+}
+
 // summary is the accounts part of a run's summary line.
 func (r *orgRun) summary() string {
 	s := fmt.Sprintf("%d %s", len(r.plan.targets), plural(len(r.plan.targets), "account", "accounts"))

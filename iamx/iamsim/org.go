@@ -287,13 +287,7 @@ func (s *Server) assumeInto(req *request, arn, account, roleName, sessionName st
 	}
 	ss.roleSession = sessionName
 	req.issued = ss.id
-	x := &xw{}
-	writeCredentials(x, ss)
-	x.open("AssumedRoleUser")
-	x.leaf("AssumedRoleId", role.id+":"+sessionName)
-	x.leaf("Arn", "arn:"+member.partition+":sts::"+member.account+":assumed-role/"+role.name+"/"+sessionName)
-	x.close("AssumedRoleUser")
-	return x, nil
+	return member.assumeRoleResult(ss, role, sessionName), nil
 }
 
 // Organizations operations, served by the management account's Server

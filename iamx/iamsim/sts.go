@@ -68,13 +68,19 @@ func (s *Server) assumeRole(req *request) (*xw, *apiError) {
 	}
 	ss := s.newSessionLocked(role, d, mfa)
 	ss.parent, ss.roleSession, req.issued = req.who.keyID, name, ss.id
+	return s.assumeRoleResult(ss, role, name), nil
+}
+
+// assumeRoleResult is AssumeRole's answer: the session's credentials and
+// the assumed-role user of role in s's account.
+func (s *Server) assumeRoleResult(ss *session, role *user, sessionName string) *xw {
 	x := &xw{}
 	writeCredentials(x, ss)
 	x.open("AssumedRoleUser")
-	x.leaf("AssumedRoleId", role.id+":"+name)
-	x.leaf("Arn", "arn:"+s.partition+":sts::"+s.account+":assumed-role/"+role.name+"/"+name)
+	x.leaf("AssumedRoleId", role.id+":"+sessionName)
+	x.leaf("Arn", "arn:"+s.partition+":sts::"+s.account+":assumed-role/"+role.name+"/"+sessionName)
 	x.close("AssumedRoleUser")
-	return x, nil
+	return x
 }
 
 func (s *Server) getSessionToken(req *request) (*xw, *apiError) {
